@@ -1,0 +1,1 @@
+"""The `preview` CLI: plans, deploys, reports on and reaps per-PR preview environments."""

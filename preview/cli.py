@@ -1,0 +1,69 @@
+"""Entry point of the `preview` command.
+
+Subcommands live in their own modules and are imported only when invoked or listed, and those
+modules import nothing heavy at top level, so `preview --help` stays fast and never loads
+pulumi_aws, boto3 or opensearch-py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from preview.errors import INTERNAL, PreviewError, exit_with_error
+
+# name -> "module:attribute" of a click.Command. The help line is repeated here so that
+# `preview --help` can list commands without importing them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("preview.commands:up", "Create or update the preview of a PR, run its smoke gate, report."),
+    "down": ("preview.commands:down", "Destroy and remove the preview of a PR; converges on re-run."),
+    "reap": ("preview.commands:reap", "Find and destroy orphaned previews and tagged resources."),
+    "ls": ("preview.commands:ls", "List live previews with sha, age, expiry, URL, smoke, cost."),
+    "synth": ("preview.synth.command:synth", "Synthesize a stack offline: resources, policies, cost, time-to-URL, diagram."),
+    "sync": ("preview.sync.command:sync", "Seed a preview's OpenSearch indices from its database."),
+    "smoke": ("smoke.command:smoke", "Run the smoke suite against a preview URL."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return None  # that part of the platform is not installed
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Per-pull-request preview environments on AWS, driven by Pulumi."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="preview", standalone_mode=True)
+    except PreviewError as exc:
+        exit_with_error(exc.message, exc.exit_code, exc.hint)
+    except KeyboardInterrupt:
+        exit_with_error("interrupted", INTERNAL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
