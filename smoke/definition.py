@@ -1,0 +1,345 @@
+"""Amazon States Language definition and IAM policy of a preview's smoke gate.
+
+The state machine runs three steps and stops at the first that fails:
+
+    SeedSearch  (ecs:runTask.sync, tools image: `preview sync`)
+    WaitHealthy (lambda:invoke of smoke/health.py, retried with backoff up to a deadline)
+    Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url ...`)
+
+Every step has a Catch that leads to `<Step>Failed`, a Fail state whose error is the step's error
+and whose cause starts with the step name, so `DescribeExecution` alone says what broke. ECS task
+results are also checked for the container's exit code: a task that ran and exited non-zero fails
+the step even where the integration itself reports success.
+
+Values from the stack (ARNs, URLs, subnets, the sha) are placed verbatim into the structures, never
+formatted into strings, so the preview component may pass `pulumi.Output`s and serialize the result
+with `pulumi.Output.json_dumps`. Everything this module computes (retry counts, timeouts) comes
+from plain Python ints in `SmokeTargets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from preview.errors import UsageError
+
+# The health Lambda raises this error type when the app is not healthy yet (smoke/health.py);
+# Step Functions uses the Python exception class name as the error name.
+UNHEALTHY_ERROR = "Unhealthy"
+
+# Transient Lambda service errors AWS recommends retrying for lambda:invoke.
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+]
+
+SEED_STEP = "SeedSearch"
+HEALTH_STEP = "WaitHealthy"
+SMOKE_STEP = "Smoke"
+STEPS = (SEED_STEP, HEALTH_STEP, SMOKE_STEP)
+SUCCESS_STATE = "Ready"
+
+# The rule Step Functions manages itself for every ecs:runTask.sync; its name is fixed by AWS.
+ECS_SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"
+
+
+@dataclass(frozen=True)
+class SmokeTargets:
+    """What the smoke gate of one preview runs against.
+
+    Fields typed `Any` take plain values or `pulumi.Output`s; they are copied into the definition
+    as they are. The int/float settings must be plain Python numbers: the retry schedule is
+    computed from them.
+    """
+
+    cluster_arn: Any
+    tools_task_definition_arn: Any
+    tools_container_name: Any
+    subnets: Any
+    security_groups: Any
+    health_function_arn: Any
+    base_url: Any
+    health_url: Any
+    expected_sha: Any
+    execution_role_arn: Any
+    task_role_arn: Any = None
+    assign_public_ip: bool = False
+    # Path of the search spec inside the tools image, passed to `preview sync --spec`.
+    sync_spec: Any = "/app/search-spec.yaml"
+    # Extra container environment for the sync task, e.g. PREVIEW_SYNC_INDEX_PREFIX.
+    sync_environment: Mapping[str, Any] = field(default_factory=dict)
+    # Extra container environment for the smoke task, e.g. PREVIEW_SMOKE_SEARCH_QUERY.
+    smoke_environment: Mapping[str, Any] = field(default_factory=dict)
+    # Extra arguments appended to `preview smoke --base-url URL --expected-sha SHA`.
+    smoke_args: Sequence[Any] = ()
+    health_deadline_seconds: int = 600
+    health_interval_seconds: int = 5
+    health_backoff_rate: float = 1.5
+    health_max_delay_seconds: int = 30
+    health_request_timeout_seconds: int = 5
+    seed_timeout_seconds: int = 1800
+    smoke_timeout_seconds: int = 900
+    partition: str = "aws"
+
+    def __post_init__(self) -> None:
+        _require_int(self, "health_deadline_seconds", minimum=1)
+        _require_int(self, "health_interval_seconds", minimum=1)
+        _require_int(self, "health_max_delay_seconds", minimum=self.health_interval_seconds)
+        _require_int(self, "health_request_timeout_seconds", minimum=1, maximum=60)
+        _require_int(self, "seed_timeout_seconds", minimum=60)
+        _require_int(self, "smoke_timeout_seconds", minimum=60)
+        rate = self.health_backoff_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 1.0 <= rate <= 10.0:
+            raise UsageError(
+                f"SmokeTargets.health_backoff_rate must be a number from 1.0 to 10.0, got {rate!r}",
+                hint="Step Functions rejects BackoffRate outside [1.0, 10.0]; use e.g. 1.5",
+            )
+
+
+def _require_int(t: SmokeTargets, name: str, *, minimum: int, maximum: int | None = None) -> None:
+    value = getattr(t, name)
+    top = "" if maximum is None else f" and at most {maximum}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(
+            f"SmokeTargets.{name} must be a plain int, got {type(value).__name__}",
+            hint="retry counts are computed in Python, so pass a number, not a pulumi Output",
+        )
+    if value < minimum or (maximum is not None and value > maximum):
+        raise UsageError(
+            f"SmokeTargets.{name} must be at least {minimum}{top}, got {value}",
+            hint=f"set {name} to a value in range",
+        )
+
+
+def health_retry_delays(t: SmokeTargets) -> list[int]:
+    """Seconds Step Functions waits before each retry of WaitHealthy.
+
+    Mirrors the Retry fields: IntervalSeconds grown by BackoffRate, capped at MaxDelaySeconds.
+    There are as many retries as it takes for the waits to add up to the deadline.
+    """
+    delays: list[int] = []
+    delay = float(t.health_interval_seconds)
+    while sum(delays) < t.health_deadline_seconds:
+        delays.append(min(int(delay), t.health_max_delay_seconds))
+        delay *= t.health_backoff_rate
+    return delays
+
+
+def _container_env(env: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"Name": name, "Value": env[name]} for name in sorted(env)]
+
+
+def _run_tools_task(t: SmokeTargets, command: list[Any], env: Mapping[str, Any]) -> dict[str, Any]:
+    override: dict[str, Any] = {"Name": t.tools_container_name, "Command": command}
+    if env:
+        override["Environment"] = _container_env(env)
+    return {
+        "Cluster": t.cluster_arn,
+        "TaskDefinition": t.tools_task_definition_arn,
+        "LaunchType": "FARGATE",
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": t.subnets,
+                "SecurityGroups": t.security_groups,
+                "AssignPublicIp": "ENABLED" if t.assign_public_ip else "DISABLED",
+            }
+        },
+        "Overrides": {"ContainerOverrides": [override]},
+    }
+
+
+def _catch_to(step: str) -> list[dict[str, Any]]:
+    return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"{step}Failed"}]
+
+
+def _ecs_step(step: str, params: dict[str, Any], timeout: int, next_state: str) -> dict[str, Any]:
+    """A Task running the tools image, then a Choice on the container's exit code."""
+    result = f"$.{step}"
+    exit_code = f"{result}.Containers[0].ExitCode"
+    return {
+        step: {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::ecs:runTask.sync",
+            "Parameters": params,
+            "TimeoutSeconds": timeout,
+            "ResultPath": result,
+            # Fargate capacity and API throttling are transient; a failed command is not.
+            "Retry": [
+                {
+                    "ErrorEquals": ["ECS.AmazonECSException"],
+                    "IntervalSeconds": 10,
+                    "BackoffRate": 2.0,
+                    "MaxAttempts": 2,
+                }
+            ],
+            "Catch": _catch_to(step),
+            "Next": f"{step}ExitCode",
+        },
+        f"{step}ExitCode": {
+            "Type": "Choice",
+            "Choices": [
+                # A task stopped before its container ran has no exit code at all.
+                {"Not": {"Variable": exit_code, "IsPresent": True}, "Next": f"{step}NotRun"},
+                {"Variable": exit_code, "NumericEquals": 0, "Next": next_state},
+            ],
+            "Default": f"{step}ExitedNonZero",
+        },
+        f"{step}NotRun": {
+            "Type": "Pass",
+            "Parameters": {
+                "Error": f"{step}.TaskNotRun",
+                "Cause.$": f"States.Format('task {{}} stopped before its container exited', "
+                f"{result}.TaskArn)",
+            },
+            "ResultPath": "$.error",
+            "Next": f"{step}Failed",
+        },
+        f"{step}ExitedNonZero": {
+            "Type": "Pass",
+            "Parameters": {
+                "Error": f"{step}.NonZeroExit",
+                "Cause.$": f"States.Format('task {{}} exited with code {{}}', {result}.TaskArn, "
+                f"{exit_code})",
+            },
+            "ResultPath": "$.error",
+            "Next": f"{step}Failed",
+        },
+    }
+
+
+def _fail_state(step: str) -> dict[str, Any]:
+    return {
+        f"{step}Failed": {
+            "Type": "Fail",
+            "Comment": f"{step} failed; the cause carries the step's own error.",
+            "ErrorPath": "$.error.Error",
+            "CausePath": f"States.Format('{step} failed: {{}}', $.error.Cause)",
+        }
+    }
+
+
+def build_definition(t: SmokeTargets) -> dict[str, Any]:
+    """The ASL document of the smoke gate (serialize with json.dumps or Output.json_dumps)."""
+    delays = health_retry_delays(t)
+    sync_command = ["preview", "sync", "--spec", t.sync_spec]
+    smoke_command = [
+        "preview",
+        "smoke",
+        "--base-url",
+        t.base_url,
+        "--expected-sha",
+        t.expected_sha,
+        *t.smoke_args,
+    ]
+    states: dict[str, Any] = {}
+    states.update(
+        _ecs_step(
+            SEED_STEP,
+            _run_tools_task(t, sync_command, t.sync_environment),
+            t.seed_timeout_seconds,
+            HEALTH_STEP,
+        )
+    )
+    states[HEALTH_STEP] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {
+            "FunctionName": t.health_function_arn,
+            "Payload": {
+                "url": t.health_url,
+                "expected_sha": t.expected_sha,
+                "timeout_seconds": t.health_request_timeout_seconds,
+            },
+        },
+        # One HTTP request plus Lambda start-up; a hung invocation counts as not healthy yet.
+        "TimeoutSeconds": t.health_request_timeout_seconds + 10,
+        "ResultSelector": {"verdict.$": "$.Payload"},
+        "ResultPath": f"$.{HEALTH_STEP}",
+        "Retry": [
+            {
+                "ErrorEquals": [UNHEALTHY_ERROR, "States.Timeout"],
+                "IntervalSeconds": t.health_interval_seconds,
+                "BackoffRate": float(t.health_backoff_rate),
+                "MaxDelaySeconds": t.health_max_delay_seconds,
+                "MaxAttempts": len(delays),
+            },
+            {
+                "ErrorEquals": LAMBDA_TRANSIENT_ERRORS,
+                "IntervalSeconds": 2,
+                "BackoffRate": 2.0,
+                "MaxAttempts": 3,
+            },
+        ],
+        "Catch": _catch_to(HEALTH_STEP),
+        "Next": SMOKE_STEP,
+    }
+    smoke_env = dict(t.smoke_environment)
+    states.update(
+        _ecs_step(
+            SMOKE_STEP,
+            _run_tools_task(t, smoke_command, smoke_env),
+            t.smoke_timeout_seconds,
+            SUCCESS_STATE,
+        )
+    )
+    states[SUCCESS_STATE] = {"Type": "Succeed"}
+    for step in STEPS:
+        states.update(_fail_state(step))
+    return {
+        "Comment": "Preview smoke gate: seed search, wait until healthy, run the smoke suite.",
+        "StartAt": SEED_STEP,
+        "TimeoutSeconds": t.seed_timeout_seconds
+        + sum(delays)
+        + len(delays) * (t.health_request_timeout_seconds + 10)
+        + t.smoke_timeout_seconds,
+        "States": states,
+    }
+
+
+def build_role_policy(t: SmokeTargets) -> dict[str, Any]:
+    """IAM policy of the state machine's role: exactly what `build_definition(t)` calls."""
+    pass_roles = [arn for arn in (t.task_role_arn, t.execution_role_arn) if arn is not None]
+    on_cluster = {"ArnEquals": {"ecs:cluster": t.cluster_arn}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RunToolsTask",
+                "Effect": "Allow",
+                "Action": ["ecs:RunTask"],
+                "Resource": [t.tools_task_definition_arn],
+                "Condition": on_cluster,
+            },
+            {
+                "Sid": "TrackToolsTask",
+                "Effect": "Allow",
+                "Action": ["ecs:StopTask", "ecs:DescribeTasks"],
+                "Resource": ["*"],
+                "Condition": on_cluster,
+            },
+            {
+                # runTask.sync learns that the task stopped through this managed rule.
+                "Sid": "EcsSyncEvents",
+                "Effect": "Allow",
+                "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                "Resource": [f"arn:{t.partition}:events:*:*:rule/{ECS_SYNC_RULE}"],
+            },
+            {
+                "Sid": "PassToolsTaskRoles",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": pass_roles,
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            },
+            {
+                "Sid": "InvokeHealthCheck",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": [t.health_function_arn],
+            },
+        ],
+    }
