@@ -1,0 +1,408 @@
+"""The typed configuration model: every stack's config is read once into one of these.
+
+Pure pydantic (no pulumi import). `load(stack, raw)` takes the stack name and the raw
+`preview-platform:*` config values (strings as Pulumi stores them; objects JSON-encoded) and
+returns a `PreviewConfig`, `LongLivedConfig` or `BootstrapConfig`, or raises `ConfigError`
+naming the key and the fix before any resource exists.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components import naming
+
+NAMESPACE = "preview-platform"
+# The OIDC client secret of urlProtection mode oidc: a Pulumi secret, kept out of the model.
+SECRET_KEY = "oidcClientSecret"
+
+# Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB).
+FARGATE_SIZES: dict[int, range] = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+_SECRET_ARN = re.compile(r"arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:.+")
+_SHA = re.compile(r"[0-9a-f]{7,40}")
+_SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,18}[a-z0-9]")
+
+
+class ConfigError(ValueError):
+    """Invalid or missing stack configuration; `key` is the full config key, `hint` the fix."""
+
+    def __init__(self, key: str, message: str, hint: str) -> None:
+        super().__init__(f"config {key}: {message}\n  fix: {hint}")
+        self.key = key
+        self.message = message
+        self.hint = hint
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class ServiceSpec(_Model):
+    """One process of the app, like a Heroku process type or a render.yaml service."""
+
+    name: str = Field(description="Service name, lowercase DNS label of 2-20 chars")
+    image: str | None = Field(
+        default=None,
+        description="Image reference; default: the app ECR repository at the stack's image tag",
+    )
+    port: int | None = Field(default=None, ge=1, le=65535, description="Container port")
+    cpu: int = Field(default=256, description="Fargate CPU units")
+    memory: int = Field(default=512, description="Fargate memory in MiB")
+    command: list[str] | None = Field(default=None, description="Overrides the image CMD")
+    environment: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(
+        default_factory=dict, description="env var -> SSM parameter or Secrets Manager ARN"
+    )
+    health_path: str = Field(default="/health", description="HTTP path the ALB checks")
+    desired_count: int = Field(default=1, ge=0, le=100)
+    public: bool = Field(default=False, description="Served by the load balancer")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _SERVICE_NAME.fullmatch(v):
+            raise ValueError("must be 2-20 chars of a-z, 0-9 and '-', starting with a letter")
+        return v
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, v: dict[str, str]) -> dict[str, str]:
+        for env, arn in v.items():
+            if not _SECRET_ARN.fullmatch(arn):
+                raise ValueError(
+                    f"secret {env!r} must be an SSM parameter or Secrets Manager ARN, got {arn!r}"
+                )
+        return v
+
+    @field_validator("health_path")
+    @classmethod
+    def _health(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("must start with '/'")
+        return v
+
+    @model_validator(mode="after")
+    def _size(self) -> ServiceSpec:
+        allowed = FARGATE_SIZES.get(self.cpu)
+        if allowed is None:
+            raise ValueError(
+                f"cpu {self.cpu} is not a Fargate size; use one of {list(FARGATE_SIZES)}"
+            )
+        if self.memory not in allowed:
+            raise ValueError(
+                f"memory {self.memory} does not fit cpu {self.cpu}; "
+                f"use {allowed.start}..{allowed.stop - 1} in steps of {allowed.step}"
+            )
+        if self.public and self.port is None:
+            raise ValueError(f"public service {self.name!r} needs a port")
+        return self
+
+
+class AppSpec(_Model):
+    """What to run: services (at least one), exactly one of them public."""
+
+    name: str = Field(default="app", description="App name, used in image repository names")
+    services: list[ServiceSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_public(self) -> AppSpec:
+        names = [s.name for s in self.services]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"service names must be unique, repeated: {dupes}")
+        public = [s.name for s in self.services if s.public]
+        if len(public) != 1:
+            raise ValueError(f"exactly one service must be public, found {public or 'none'}")
+        return self
+
+    @property
+    def public_service(self) -> ServiceSpec:
+        return next(s for s in self.services if s.public)
+
+
+class OidcSpec(_Model):
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    user_info_endpoint: str
+    client_id: str
+
+
+class UrlProtection(_Model):
+    """Who may open a preview URL. Smoke tests always get in (see components/preview.py)."""
+
+    mode: Literal["public", "ipAllowlist", "oidc"] = "public"
+    cidrs: list[str] = Field(default_factory=list, description="ipAllowlist: allowed CIDRs")
+    oidc: OidcSpec | None = None
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            ipaddress.ip_network(cidr, strict=False)
+        return v
+
+    @model_validator(mode="after")
+    def _mode(self) -> UrlProtection:
+        if self.mode == "ipAllowlist" and not self.cidrs:
+            raise ValueError("mode ipAllowlist needs at least one CIDR in 'cidrs'")
+        if self.mode == "oidc" and self.oidc is None:
+            raise ValueError("mode oidc needs the 'oidc' block (issuer, endpoints, clientId)")
+        return self
+
+
+class SpotSpec(_Model):
+    """Fargate Spot by default; `onDemandBase` tasks run on regular Fargate first."""
+
+    enabled: bool = True
+    on_demand_base: int = Field(default=0, ge=0, le=100)
+
+
+class PreviewConfig(_Model):
+    kind: Literal["preview"] = "preview"
+    pr: int = Field(ge=1, le=naming.MAX_PR)
+    sha: str
+    branch: str = Field(min_length=1, max_length=1024)
+    expires_at: datetime
+    staging_stack: str
+    app: AppSpec
+    load_balancing: Literal["shared", "dedicated"] = "shared"
+    search: Literal["shared", "dedicated"] = "shared"
+    url_protection: UrlProtection = Field(default_factory=UrlProtection)
+    spot: SpotSpec = Field(default_factory=SpotSpec)
+    rule_priority: int | None = Field(default=None, ge=1, le=49_999)
+    log_retention_days: Literal[1, 3, 5, 7, 14] = 7
+    db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
+
+    @field_validator("sha")
+    @classmethod
+    def _sha(cls, v: str) -> str:
+        if not _SHA.fullmatch(v):
+            raise ValueError("must be a git commit sha: 7 to 40 lowercase hex characters")
+        return v
+
+    @field_validator("expires_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() != UTC.utcoffset(None):
+            raise ValueError("must be ISO-8601 in UTC, e.g. 2030-01-31T12:00:00Z")
+        return v
+
+    @field_validator("staging_stack")
+    @classmethod
+    def _staging(cls, v: str) -> str:
+        parts = v.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError("must be a fully qualified stack reference 'org/project/staging'")
+        if parts[2] != "staging":
+            # Clones of prod would copy production data into an ephemeral, looser environment.
+            raise ValueError(f"must reference the staging stack, never {parts[2]!r}")
+        return v
+
+    @property
+    def stack(self) -> str:
+        return naming.stack_name(self.pr)
+
+    @property
+    def expires_at_iso(self) -> str:
+        return self.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class DbSpec(_Model):
+    engine_version: str = "8.0.mysql_aurora.3.08.0"
+    min_capacity: float = Field(default=0.5, ge=0, le=256)
+    max_capacity: float = Field(default=4, ge=1, le=256)
+    readers: int = Field(default=0, ge=0, le=15)
+    database_name: str = Field(default="app", pattern=r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+    @model_validator(mode="after")
+    def _range(self) -> DbSpec:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError("minCapacity must not exceed maxCapacity")
+        return self
+
+
+class SearchSpec(_Model):
+    engine_version: str = "OpenSearch_2.19"
+    instance_type: str = "t3.small.search"
+    instance_count: int = Field(default=1, ge=1, le=20)
+    volume_size: int = Field(default=10, ge=10, le=3000)
+
+
+class AutoscalingSpec(_Model):
+    min: int = Field(default=2, ge=1)
+    max: int = Field(default=6, ge=1)
+    cpu_target: float = Field(default=60, gt=0, lt=100)
+
+    @model_validator(mode="after")
+    def _range(self) -> AutoscalingSpec:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class LongLivedConfig(_Model):
+    kind: Literal["staging", "prod"]
+    app: AppSpec
+    domain_name: str = Field(description="Public host of the app, e.g. app.example.com")
+    hosted_zone_id: str = Field(description="Route53 zone that holds domainName")
+    preview_zone: str | None = Field(default=None, description="staging only: preview DNS zone")
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: int = Field(default=2, ge=2, le=4)
+    nat_per_az: bool = False
+    image_tag: str = "latest"
+    db: DbSpec = Field(default_factory=DbSpec)
+    search: SearchSpec = Field(default_factory=SearchSpec)
+    autoscaling: AutoscalingSpec | None = None
+    alarm_email: str | None = None
+    log_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        net = ipaddress.ip_network(v)
+        if net.prefixlen > 20:
+            raise ValueError("must be /20 or larger to fit public and private subnets per AZ")
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> LongLivedConfig:
+        if self.kind == "staging" and not self.preview_zone:
+            raise ValueError("previewZone is required on staging (it hosts pr-<N> names)")
+        if self.kind == "prod" and self.preview_zone:
+            raise ValueError("previewZone belongs to staging; remove it from prod")
+        if self.preview_zone:
+            naming.hostname(1, self.preview_zone)
+        return self
+
+
+class BootstrapConfig(_Model):
+    kind: Literal["bootstrap"] = "bootstrap"
+    github_org: str = Field(pattern=r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
+    github_repo: str = Field(pattern=r"[A-Za-z0-9._-]{1,100}")
+
+
+StackConfig = PreviewConfig | LongLivedConfig | BootstrapConfig
+_MODELS: dict[str, type[_Model]] = {
+    "preview": PreviewConfig,
+    "staging": LongLivedConfig,
+    "prod": LongLivedConfig,
+    "bootstrap": BootstrapConfig,
+}
+
+_HINTS: dict[str, str] = {
+    "pr": "the preview CLI sets it; it must equal N of the stack name pr-<N>",
+    "sha": "set sha to the PR head commit (7-40 hex chars)",
+    "branch": "set branch to the PR head branch name",
+    "expiresAt": "set expiresAt to an ISO-8601 UTC time such as 2030-01-31T12:00:00Z",
+    "stagingStack": "set stagingStack to 'org/preview-platform/staging'",
+    "app": "describe the app under 'app: {services: [...]}' (see preview.yaml)",
+    "loadBalancing": "use 'shared' (default) or 'dedicated'",
+    "search": "use 'shared' (default) or 'dedicated' on previews; an object on staging/prod",
+    "urlProtection": (
+        "use {mode: public} | {mode: ipAllowlist, cidrs: [...]} | {mode: oidc, oidc: {...}}"
+    ),
+    "spot": "use {enabled: true, onDemandBase: 0}",
+    "domainName": "set domainName to the app's public host name",
+    "hostedZoneId": "set hostedZoneId to the Route53 zone id holding domainName",
+    "previewZone": "staging: set previewZone (e.g. preview.example.com); prod: remove it",
+    "githubOrg": "set githubOrg to the GitHub organization or user",
+    "githubRepo": "set githubRepo to the repository name",
+}
+# Keys whose values are structured: Pulumi stores them JSON-encoded.
+_OBJECT_KEYS = {"app", "urlProtection", "spot", "db", "search", "autoscaling"}
+
+
+def _decode(key: str, value: Any) -> Any:
+    if isinstance(value, str) and (key in _OBJECT_KEYS or key in {"pr", "azCount", "natPerAz"}):
+        stripped = value.strip()
+        if stripped[:1] in "{[" or stripped.isdigit() or stripped in ("true", "false"):
+            try:
+                return json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{NAMESPACE}:{key}", f"is not valid JSON ({exc.msg})", _hint(key)
+                ) from None
+    return value
+
+
+def _hint(key: str) -> str:
+    return _HINTS.get(key, f"correct {key} (see Pulumi.staging.yaml and preview.yaml for examples)")
+
+
+def _strip_namespace(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, sep, short = key.partition(":")
+        if sep and ns != NAMESPACE:
+            continue  # other namespaces (aws:region, ...) are not ours
+        out[short if sep else key] = value
+    return out
+
+
+def load(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate the raw config of `stack`; raise ConfigError naming the first bad key."""
+    try:
+        sid = naming.parse_stack(stack)
+    except naming.NamingError as exc:
+        raise ConfigError("stack", exc.message, exc.hint) from None
+    values = {k: _decode(k, v) for k, v in _strip_namespace(raw).items()}
+    model = _MODELS[sid.kind]
+    if model is LongLivedConfig:
+        values.setdefault("kind", sid.kind)
+    if values.get("kind") not in (None, sid.kind):
+        raise ConfigError(
+            f"{NAMESPACE}:kind",
+            f"is {values['kind']!r} but stack {stack!r} is a {sid.kind} stack",
+            f"remove kind or set it to {sid.kind!r}",
+        )
+    known = {f.alias or n for n, f in model.model_fields.items()}
+    values.pop(SECRET_KEY, None)  # read by __main__ with require_secret, never into the model
+    for key in values:
+        if key not in known:
+            raise ConfigError(
+                f"{NAMESPACE}:{key}",
+                f"is not a {sid.kind} setting",
+                f"remove it; {sid.kind} stacks accept {sorted(known - {'kind'})}",
+            )
+    try:
+        cfg = model.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        top = loc[0] if loc else "?"
+        path = ".".join(loc) if loc else "?"
+        msg = (
+            "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+        )
+        raise ConfigError(f"{NAMESPACE}:{path}", msg, _hint(top)) from None
+    if isinstance(cfg, PreviewConfig) and cfg.pr != sid.pr:
+        raise ConfigError(
+            f"{NAMESPACE}:pr",
+            f"is {cfg.pr} but the stack is {stack!r}",
+            f"set pr to {sid.pr} or deploy to stack pr-{cfg.pr}",
+        )
+    return cfg  # type: ignore[return-value]
