@@ -121,9 +121,9 @@ def checkout_violations(wf: dict[str, Any]) -> list[str]:
     bad = []
     for name, job in jobs(wf).items():
         for step in steps(job):
-            if str(step.get("uses", "")).startswith("actions/checkout@"):
-                if (step.get("with") or {}).get("persist-credentials") is not False:
-                    bad.append(f"job {name}: checkout without persist-credentials: false")
+            is_checkout = str(step.get("uses", "")).startswith("actions/checkout@")
+            if is_checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+                bad.append(f"job {name}: checkout without persist-credentials: false")
     return bad
 
 

@@ -158,7 +158,7 @@ def test_credentialed_job_without_same_repo_guard_is_caught(tmp_path: Path) -> N
             runs-on: ubuntu-latest
             permissions: {id-token: write}
             steps:
-              - uses: aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502 # v4.0.2
+              - uses: aws-actions/configure-aws-credentials@v4
         """,
         tmp_path,
     )

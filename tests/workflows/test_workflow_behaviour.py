@@ -46,7 +46,7 @@ def test_up_and_down_share_one_concurrency_group_per_pr(preview: dict[str, Any])
 
 
 def test_up_runs_on_open_and_push_down_on_close(preview: dict[str, Any]) -> None:
-    """`preview up --pr --sha --branch` for open/synchronize/reopen, `preview down --pr` on close."""
+    """`preview up --pr --sha --branch` on open/synchronize/reopen, `preview down --pr` on close."""
     up, down = inv.jobs(preview)["up"], inv.jobs(preview)["down"]
     assert "github.event.action != 'closed'" in _cond(up)
     assert "github.event.action == 'closed'" in _cond(down)
