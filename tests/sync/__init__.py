@@ -1,0 +1,1 @@
+"""Tests for `preview sync` (database → OpenSearch) on a real MariaDB and a real OpenSearch node."""
