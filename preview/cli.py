@@ -18,11 +18,20 @@ from preview.errors import INTERNAL, PreviewError, exit_with_error
 # name -> "module:attribute" of a click.Command. The help line is repeated here so that
 # `preview --help` can list commands without importing them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("preview.commands:up", "Create or update the preview of a PR, run its smoke gate, report."),
-    "down": ("preview.commands:down", "Destroy and remove the preview of a PR; converges on re-run."),
+    "up": (
+        "preview.commands:up",
+        "Create or update the preview of a PR, run its smoke gate, report.",
+    ),
+    "down": (
+        "preview.commands:down",
+        "Destroy and remove the preview of a PR; converges on re-run.",
+    ),
     "reap": ("preview.commands:reap", "Find and destroy orphaned previews and tagged resources."),
     "ls": ("preview.commands:ls", "List live previews with sha, age, expiry, URL, smoke, cost."),
-    "synth": ("preview.synth.command:synth", "Synthesize a stack offline: resources, policies, cost, time-to-URL, diagram."),
+    "synth": (
+        "preview.synth.command:synth",
+        "Synthesize a stack offline: resources, policies, cost, time-to-URL, diagram.",
+    ),
     "sync": ("preview.sync.command:sync", "Seed a preview's OpenSearch indices from its database."),
     "smoke": ("smoke.command:smoke", "Run the smoke suite against a preview URL."),
 }

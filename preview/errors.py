@@ -60,9 +60,24 @@ class CappedError(PreviewError):
     exit_code = CAPPED
 
 
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Mask `value` in everything printed through `redact` (tokens, passwords)."""
+    if len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def exit_with_error(message: str, code: int = INTERNAL, hint: str = "") -> NoReturn:
     """Print one clear error line (plus the fix) to stderr and exit with `code`."""
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {redact(message)}", file=sys.stderr)
     if hint:
-        print(f"  fix: {hint}", file=sys.stderr)
+        print(f"  fix: {redact(hint)}", file=sys.stderr)
     raise SystemExit(code)

@@ -1,0 +1,191 @@
+"""boto3 adapters: the smoke state machine, the tagging API, and the PR's search indices.
+
+Each takes its client in the constructor so tests hand in clients bound to moto.
+Throttling and 5xx are retried by botocore's `standard` retry mode; anything botocore still
+raises becomes a PreviewError naming the call and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from preview.errors import UnavailableError, UsageError
+from preview.lifecycle import TaggedResource, parse_time
+from preview.report import SmokeResult
+
+TAG_PR = "preview:pr"
+TAG_EXPIRES = "preview:expires-at"
+_TEST_NAME = re.compile(r"(?:[\w/.-]+\.py::)?test_\w+(?:\[[^\]]*\])?")
+
+
+def client(service: str, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service, region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
+    )
+
+
+def _aws_call(what: str, fn: Callable[[], Any]) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    try:
+        return fn()
+    except NoCredentialsError:
+        raise UsageError(
+            f"no AWS credentials to {what}",
+            hint="configure credentials (CI: aws-actions/configure-aws-credentials with OIDC)",
+        ) from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "?")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            raise UsageError(
+                f"AWS denied {what} ({code})",
+                hint="grant the preview role this permission (bootstrap stack)",
+            ) from None
+        raise UnavailableError(f"AWS failed to {what}: {code}", hint="re-run later") from None
+    except BotoCoreError as exc:
+        raise UnavailableError(f"AWS failed to {what}: {exc}", hint="re-run later") from None
+
+
+class StepFunctionsSmoke:
+    """Start the smoke state machine of a preview and wait for its verdict."""
+
+    def __init__(
+        self,
+        sfn: Any,
+        *,
+        timeout_s: float,
+        poll_s: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sfn = sfn
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.sleep = sleep
+        self.clock = clock
+
+    def run(self, state_machine_arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult:
+        # Execution names: <= 80 chars of [A-Za-z0-9-_]; unique per machine for 90 days.
+        safe = re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80]
+        started = _aws_call(
+            "start the smoke state machine",
+            lambda: self.sfn.start_execution(
+                stateMachineArn=state_machine_arn, name=safe, input=json.dumps(dict(payload))
+            ),
+        )
+        arn = started["executionArn"]
+        deadline = self.clock() + self.timeout_s
+        while True:
+            desc = _aws_call(
+                "describe the smoke execution",
+                lambda: self.sfn.describe_execution(executionArn=arn),
+            )
+            if desc["status"] != "RUNNING":
+                return _verdict(desc)
+            if self.clock() >= deadline:
+                _aws_call(
+                    "stop the smoke execution",
+                    lambda: self.sfn.stop_execution(
+                        executionArn=arn, error="Timeout", cause="preview up stopped waiting"
+                    ),
+                )
+                return SmokeResult(
+                    "TIMED_OUT",
+                    detail=f"no verdict after {self.timeout_s:.0f}s",
+                    execution_arn=arn,
+                )
+            self.sleep(self.poll_s)
+
+
+def _verdict(desc: Mapping[str, Any]) -> SmokeResult:
+    status = str(desc["status"])
+    arn = str(desc.get("executionArn", ""))
+    if status == "SUCCEEDED":
+        return SmokeResult(status, execution_arn=arn)
+    error = str(desc.get("error") or "")
+    cause = str(desc.get("cause") or "")
+    tests = tuple(dict.fromkeys(_TEST_NAME.findall(cause)))
+    detail = ": ".join(x for x in (error, cause.splitlines()[0] if cause else "") if x)
+    return SmokeResult(status, failed_tests=tests, detail=detail, execution_arn=arn)
+
+
+class TaggingResources:
+    """Every AWS resource tagged `preview:pr`, via the Resource Groups Tagging API."""
+
+    def __init__(self, tagging: Any) -> None:
+        self.tagging = tagging
+
+    def find(self) -> list[TaggedResource]:
+        def run() -> list[TaggedResource]:
+            found: list[TaggedResource] = []
+            pages = self.tagging.get_paginator("get_resources").paginate(
+                TagFilters=[{"Key": TAG_PR}], ResourcesPerPage=100
+            )
+            for page in pages:
+                for item in page.get("ResourceTagMappingList", []):
+                    tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+                    if TAG_PR not in tags:
+                        continue  # deleted resources can linger untagged in the index
+                    pr = tags[TAG_PR]
+                    found.append(
+                        TaggedResource(
+                            arn=item["ResourceARN"],
+                            pr=int(pr) if pr.isdigit() else None,
+                            expires_at=parse_time(tags.get(TAG_EXPIRES)),
+                        )
+                    )
+            return found
+
+        result: list[TaggedResource] = _aws_call("list resources tagged preview:pr", run)
+        return result
+
+
+class OpenSearchIndices:
+    """Deletes a preview's indices `pr-<N>-*` on the shared domain (by name, never wildcard)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str, region: str) -> OpenSearchIndices:
+        from urllib.parse import urlparse
+
+        from opensearchpy import OpenSearch, RequestsAWSV4SignerAuth, RequestsHttpConnection
+
+        if (urlparse(url).hostname or "").endswith(".amazonaws.com"):
+            import boto3
+
+            auth = RequestsAWSV4SignerAuth(boto3.Session().get_credentials(), region, "es")
+            return cls(
+                OpenSearch(hosts=[url], http_auth=auth, connection_class=RequestsHttpConnection)
+            )
+        return cls(OpenSearch(hosts=[url]))
+
+    def delete(self, prefix: str) -> int:
+        if not re.fullmatch(r"pr-[1-9][0-9]*-", prefix):
+            raise ValueError(f"refusing to delete indices under prefix {prefix!r}")
+        from opensearchpy.exceptions import NotFoundError, TransportError
+
+        try:
+            found = self.client.indices.get(index=f"{prefix}*", expand_wildcards="all")
+            names = sorted(n for n in found if n.startswith(prefix))
+            for name in names:
+                try:
+                    self.client.indices.delete(index=name)
+                except NotFoundError:
+                    continue  # deleted concurrently: that is the goal
+        except NotFoundError:
+            return 0
+        except TransportError as exc:
+            raise UnavailableError(
+                f"OpenSearch failed while deleting indices {prefix}*: {exc}",
+                hint="re-run `preview down`; deleting indices is idempotent",
+            ) from None
+        return len(names)

@@ -1,0 +1,182 @@
+"""`preview up | down | reap | ls`: thin click commands over preview.lifecycle.
+
+Only stdlib and click at top level (see preview/cli.py): the lifecycle, Pulumi, boto3 and
+PyGithub are imported inside the command that runs. Failures are raised as PreviewError and
+turned into exit codes by the funnel in preview/errors.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from preview.lifecycle import Deps
+    from preview.settings import Settings
+
+
+def _echo(line: str) -> None:
+    from preview.errors import redact
+
+    click.echo(redact(line.rstrip("\n")))
+
+
+def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
+    """The real adapters, wired from settings."""
+    from preview.automation import PulumiAutomation
+    from preview.errors import register_secret
+    from preview.lifecycle import Deps
+
+    token = settings.github_token.get_secret_value()
+    register_secret(token)
+    deps = Deps(
+        settings=settings,
+        automation=PulumiAutomation(
+            work_dir=settings.work_dir,
+            project=settings.project,
+            backend_url=settings.pulumi_backend_url,
+        ),
+        out=_echo,
+        extras=_synth_extras,
+    )
+    import time
+
+    deps.sleep = time.sleep
+    if need_github and settings.repository and token:
+        from preview.github import GitHubReporter
+
+        deps.reporter = GitHubReporter(
+            token=token, repository=settings.repository, base_url=settings.github_api_url
+        )
+    elif need_github:
+        _echo("note: GITHUB_TOKEN or PREVIEW_REPOSITORY unset; not reporting to the PR")
+    return deps
+
+
+def _synth_extras(pr: int, config: Any) -> Any:
+    """Cost/day and the Mermaid picture from preview.synth; the comment works without them."""
+    from preview.lifecycle import Extras
+
+    try:
+        from preview.synth import pr_extras  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return Extras()
+    try:
+        cost, mermaid = pr_extras(pr, config)
+        return Extras(cost_per_day_usd=cost, mermaid=mermaid)
+    except Exception as exc:  # a synth bug must never block a deploy
+        _echo(f"note: no cost/diagram for the comment ({type(exc).__name__}: {exc})")
+        return Extras()
+
+
+def _settings() -> Settings:
+    from preview.settings import load_settings
+
+    return load_settings()
+
+
+@click.command()
+@click.option("--pr", type=int, required=True, help="Pull request number.")
+@click.option("--sha", required=True, help="Head commit of the PR (7-40 hex chars).")
+@click.option("--branch", default="", help="Head branch of the PR.")
+def up(pr: int, sha: str, branch: str) -> None:
+    """Create or update the preview of a PR, run its smoke gate, report into the PR.
+
+    Exit codes: 0 deployed (or superseded by a newer push), 2 bad input, 3 AWS/GitHub/Pulumi
+    failure (re-run), 4 stack locked by a live update, 5 smoke gate failed, 6 cap reached (queued).
+    """
+    from preview import aws, lifecycle
+
+    settings = _settings()
+    deps = build_deps(settings)
+    deps.smoke = aws.StepFunctionsSmoke(
+        aws.client("stepfunctions", settings.aws_region), timeout_s=settings.smoke_timeout_s
+    )
+    result = lifecycle.up(deps, pr, sha, branch)
+    if result.outcome == "superseded":
+        _echo(f"pr-{pr}: superseded by a newer push; nothing deployed")
+    else:
+        _echo(f"pr-{pr}: ready at {result.url or '(no url output)'}")
+
+
+@click.command()
+@click.option("--pr", type=int, required=True, help="Pull request number.")
+def down(pr: int) -> None:
+    """Destroy and remove the preview of a PR; re-running after a failure finishes the job.
+
+    A held stack lock is waited for and broken only when its holder is gone (see
+    preview/lifecycle.py). Exit codes: 0 done, 3 transient failure (re-run), 4 locked.
+    """
+    from preview import aws, lifecycle
+
+    settings = _settings()
+    deps = build_deps(settings)
+    if settings.opensearch_url:
+        deps.indices = aws.OpenSearchIndices.from_url(settings.opensearch_url, settings.aws_region)
+    result = lifecycle.down(deps, pr)
+    what = "destroyed and removed" if result.destroyed else "had no stack (already gone)"
+    _echo(f"pr-{pr}: {what}; {result.indices_deleted} search indices deleted")
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only report what would be destroyed.")
+def reap(dry_run: bool) -> None:
+    """Destroy previews whose PR is closed or whose expiry passed; verify nothing tagged remains.
+
+    Exit code 3 when an orphan could not be destroyed or tagged resources remain (listed).
+    """
+    from preview import aws, lifecycle
+    from preview.errors import UnavailableError
+
+    settings = _settings()
+    deps = build_deps(settings)
+    deps.tagged = aws.TaggingResources(aws.client("resourcegroupstaggingapi", settings.aws_region))
+    if settings.opensearch_url:
+        deps.indices = aws.OpenSearchIndices.from_url(settings.opensearch_url, settings.aws_region)
+    result = lifecycle.reap(deps, dry_run=dry_run)
+    _echo(
+        lifecycle.table(
+            ["PR", "STACK", "REASON", "ACTION", "DETAIL"],
+            [(r.pr, r.stack, r.reason, r.action, r.detail) for r in result.rows],
+        )
+    )
+    failed = [r for r in result.rows if r.action in ("failed", "stray")]
+    if failed:
+        raise UnavailableError(
+            f"{len(failed)} orphan(s) not fully removed (see the table)",
+            hint="re-run `preview reap`; resources listed as 'stray' have no stack and must be "
+            "deleted by hand",
+        )
+
+
+@click.command(name="ls")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per preview.")
+def ls(as_json: bool) -> None:
+    """List live previews: PR, sha, age, expiry, URL, smoke status, estimated cost/day."""
+    from datetime import UTC, datetime
+
+    from preview import lifecycle
+
+    settings = _settings()
+    deps = build_deps(settings)
+    now = datetime.now(UTC)
+    rows = lifecycle.ls(deps)
+    if as_json:
+        for p in rows:
+            _echo(
+                json.dumps(
+                    {
+                        "pr": p.pr,
+                        "sha": p.sha,
+                        "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+                        "expires_at": p.expires_at.isoformat() if p.expires_at else None,
+                        "url": p.url,
+                        "smoke": p.smoke,
+                        "cost_per_day_usd": p.cost_per_day_usd,
+                    }
+                )
+            )
+        return
+    _echo(lifecycle.table(*lifecycle.ls_table(rows, now)))

@@ -1,0 +1,164 @@
+"""The GitHub reporter: one sticky PR comment, one Deployment environment per PR, open PRs.
+
+Over PyGithub. Rate-limit answers (403 with the rate-limit message or `Retry-After`, 429) and 5xx
+answers are retried by PyGithub's `GithubRetry` (urllib3 underneath), honouring `Retry-After` and
+`X-RateLimit-Reset`. The comment is found by `report.MARKER` and edited in place; should a retried
+POST ever have created a second one, the extras are deleted, so the PR converges on one comment.
+
+Deployment statuses: `in_progress` when up starts, `success`/`failure` with `environment_url`
+when it ends, `inactive` when the preview is removed. The token is only ever handed to PyGithub.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from github import Auth, Github, GithubException
+from github.GithubRetry import GithubRetry
+
+from preview.errors import UnavailableError, UsageError
+from preview.report import MARKER
+
+_STATES = {"in_progress", "success", "failure", "error", "inactive", "queued", "pending"}
+
+
+class GitHubReporter:
+    def __init__(
+        self,
+        *,
+        token: str,
+        repository: str,
+        base_url: str = "https://api.github.com",
+        retries: int = 6,
+        backoff_s: float = 1.0,
+        throttle: bool = True,
+    ) -> None:
+        if not repository:
+            raise UsageError(
+                "the GitHub repository is not set",
+                hint="set PREVIEW_REPOSITORY to 'owner/name' (CI: ${{ github.repository }})",
+            )
+        self.repository = repository
+        retry = GithubRetry(
+            total=retries,
+            backoff_factor=backoff_s,
+            status_forcelist=[429, *range(500, 600)],
+            secondary_rate_wait=max(backoff_s, 0.0),
+            raise_on_status=False,
+        )
+        self._gh = Github(
+            auth=Auth.Token(token) if token else None,
+            base_url=base_url.rstrip("/"),
+            retry=retry,
+            # PyGithub's own pacing protects api.github.com; a test double does not need it.
+            seconds_between_requests=0.25 if throttle else None,
+            seconds_between_writes=1.0 if throttle else None,
+            lazy=True,
+        )
+        self._repo = self._gh.get_repo(repository, lazy=True)
+
+    def _call(self, what: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except GithubException as exc:
+            if exc.status == 401:
+                raise UsageError(
+                    f"GitHub refused the token while trying to {what} (401)",
+                    hint="set GITHUB_TOKEN to a token with pull-requests and deployments write",
+                ) from None
+            if exc.status in (403, 404) and not _is_rate_limit(exc):
+                raise UsageError(
+                    f"GitHub answered {exc.status} to {what} in {self.repository}",
+                    hint="check PREVIEW_REPOSITORY and that the token may write pull requests "
+                    "and deployments (workflow permissions)",
+                ) from None
+            raise UnavailableError(
+                f"GitHub failed to {what}: HTTP {exc.status}",
+                hint="GitHub is rate-limiting or failing; re-run the job in a few minutes",
+            ) from None
+
+    # --- the sticky comment -----------------------------------------------------------------
+
+    def comment(self, pr: int, body: str) -> None:
+        if MARKER not in body:
+            body = f"{MARKER}\n{body}"
+
+        def run() -> None:
+            issue = self._repo.get_issue(pr)
+            ours = [c for c in issue.get_comments() if MARKER in (c.body or "")]
+            if not ours:
+                issue.create_comment(body)
+                return
+            keep, *extra = sorted(ours, key=lambda c: c.id)
+            if keep.body != body:
+                keep.edit(body)
+            for c in extra:
+                c.delete()
+
+        self._call(f"update the comment on PR #{pr}", run)
+
+    # --- deployments --------------------------------------------------------------------------
+
+    def deployment(self, pr: int, sha: str, state: str, url: str = "", logs_url: str = "") -> None:
+        if state not in _STATES:
+            raise ValueError(f"unknown deployment state {state!r}")
+        env = f"pr-{pr}"
+
+        def run() -> None:
+            latest = next(iter(self._repo.get_deployments(environment=env)), None)
+            if state == "inactive":
+                for dep in self._repo.get_deployments(environment=env):
+                    dep.create_status("inactive", description="preview removed")
+                return
+            if state == "in_progress" or latest is None or (sha and latest.sha != sha):
+                latest = self._repo.create_deployment(
+                    ref=sha,
+                    environment=env,
+                    task="deploy:preview",
+                    auto_merge=False,
+                    required_contexts=[],
+                    transient_environment=True,
+                    production_environment=False,
+                    description=f"preview of PR #{pr}",
+                )
+            kwargs: dict[str, Any] = {}
+            if url:
+                kwargs["environment_url"] = url
+            if logs_url:
+                kwargs["target_url"] = logs_url
+            latest.create_status(state, description=f"preview {state}", **kwargs)
+
+        self._call(f"record deployment status {state} of {env}", run)
+
+    def smoke_state(self, pr: int) -> str:
+        def run() -> str:
+            latest = next(iter(self._repo.get_deployments(environment=f"pr-{pr}")), None)
+            if latest is None:
+                return ""
+            status = next(iter(latest.get_statuses()), None)
+            return str(status.state) if status is not None else ""
+
+        result: str = self._call(f"read the deployment of PR #{pr}", run)
+        return result
+
+    # --- pull requests ------------------------------------------------------------------------
+
+    def open_prs(self) -> set[int]:
+        result: set[int] = self._call(
+            "list open pull requests",
+            lambda: {p.number for p in self._repo.get_pulls(state="open")},
+        )
+        return result
+
+    def head_sha(self, pr: int) -> str | None:
+        def run() -> str | None:
+            pull = self._repo.get_pull(pr)
+            return None if pull.state != "open" else str(pull.head.sha)
+
+        result: str | None = self._call(f"read PR #{pr}", run)
+        return result
+
+
+def _is_rate_limit(exc: GithubException) -> bool:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return "rate limit" in str(data.get("message", "")).lower()

@@ -1,0 +1,110 @@
+"""The Markdown of the one sticky PR comment (and of the job summary): what a reviewer sees.
+
+The hidden `MARKER` on the first line is how the reporter finds its comment again, so the PR
+never collects more than one. Only values from the pipeline are rendered; no setting is, so a
+token cannot leak into the PR through this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+MARKER = "<!-- preview-platform:sticky-comment -->"
+
+Status = Literal[
+    "planned", "deploying", "ready", "smoke-failed", "failed", "queued", "removing", "removed"
+]
+
+_BADGE: dict[str, str] = {
+    "planned": "🕓 planned",
+    "deploying": "🚧 deploying",
+    "ready": "✅ ready",
+    "smoke-failed": "❌ smoke tests failed",
+    "failed": "❌ deploy failed",
+    "queued": "⏳ queued (live-preview cap reached)",
+    "removing": "🧹 removing",
+    "removed": "🗑️ removed",
+}
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """Outcome of the smoke state machine: status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+
+    status: str
+    failed_tests: tuple[str, ...] = ()
+    detail: str = ""
+    execution_arn: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    pr: int
+    status: Status
+    sha: str = ""
+    url: str = ""
+    smoke: SmokeResult | None = None
+    cost_per_day_usd: float | None = None
+    expires_at: datetime | None = None
+    logs_url: str = ""
+    mermaid: str = ""
+    error: str = ""
+    hint: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def render(state: ReportState) -> str:
+    """The whole comment body; deterministic for a given state."""
+    lines = [MARKER, f"### Preview `pr-{state.pr}` — {_BADGE[state.status]}", ""]
+    rows: list[tuple[str, str]] = []
+    if state.url:
+        rows.append(("URL", state.url if state.status == "removed" else f"<{state.url}>"))
+    if state.sha:
+        rows.append(("Commit", f"`{state.sha[:12]}`"))
+    if state.smoke is not None:
+        rows.append(("Smoke", _smoke(state.smoke)))
+    if state.cost_per_day_usd is not None:
+        rows.append(("Est. cost", f"${state.cost_per_day_usd:.2f}/day"))
+    if state.expires_at is not None:
+        rows.append(("Expires", state.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
+    if state.logs_url:
+        rows.append(("Logs", f"[CI run]({state.logs_url})"))
+    if rows:
+        lines += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows]
+        lines.append("")
+    if state.error:
+        lines += [f"**Error:** {_cell(state.error)}", ""]
+        if state.hint:
+            lines += [f"**What to do:** {_cell(state.hint)}", ""]
+    if state.smoke is not None and state.smoke.failed_tests:
+        lines.append("<details><summary>Failing smoke tests</summary>\n")
+        lines += [f"- `{name}`" for name in state.smoke.failed_tests]
+        lines += ["", "</details>", ""]
+    lines += [f"> {note}" for note in state.notes]
+    if state.notes:
+        lines.append("")
+    if state.mermaid:
+        lines += ["<details><summary>Topology</summary>", "", "```mermaid"]
+        lines += [state.mermaid.strip(), "```", "", "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _smoke(result: SmokeResult) -> str:
+    if result.passed:
+        return "passed"
+    text = result.status.lower().replace("_", " ")
+    if result.failed_tests:
+        text += f" ({len(result.failed_tests)} failing)"
+    if result.detail:
+        text += f": {result.detail[:200]}"
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
