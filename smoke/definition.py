@@ -159,13 +159,17 @@ def _catch_to(step: str) -> list[dict[str, Any]]:
 def _ecs_step(step: str, params: dict[str, Any], timeout: int, next_state: str) -> dict[str, Any]:
     """A Task running the tools image, then a Choice on the container's exit code."""
     result = f"$.{step}"
-    exit_code = f"{result}.Containers[0].ExitCode"
+    exit_code = f"{result}.Container.ExitCode"
     return {
         step: {
             "Type": "Task",
             "Resource": "arn:aws:states:::ecs:runTask.sync",
             "Parameters": params,
             "TimeoutSeconds": timeout,
+            # Keep only what the exit-code check and the failure cause need: the full task
+            # description is large. (Indexing here, not in the Choice, also sidesteps moto
+            # returning `$.a[0].b` as a list.)
+            "ResultSelector": {"TaskArn.$": "$.TaskArn", "Container.$": "$.Containers[0]"},
             "ResultPath": result,
             # Fargate capacity and API throttling are transient; a failed command is not.
             "Retry": [
@@ -215,9 +219,11 @@ def _fail_state(step: str) -> dict[str, Any]:
     return {
         f"{step}Failed": {
             "Type": "Fail",
-            "Comment": f"{step} failed; the cause carries the step's own error.",
-            "ErrorPath": "$.error.Error",
-            "CausePath": f"States.Format('{step} failed: {{}}', $.error.Cause)",
+            # A fixed error name per step (ErrorPath may not re-raise reserved `States.*` names);
+            # the step's own error name and cause go into the cause.
+            "Error": f"{step}Failed",
+            "CausePath": f"States.Format('{step} failed with {{}}: {{}}', $.error.Error, "
+            "$.error.Cause)",
         }
     }
 

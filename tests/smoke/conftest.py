@@ -1,0 +1,174 @@
+"""Fixtures of the smoke-gate tests: moto's Step Functions interpreter and small HTTP servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from smoke.definition import SmokeTargets, build_definition
+from smoke.health import handler as health_handler
+from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
+
+REGION = "us-east-1"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass
+class HealthState:
+    """What the stand-in app's /healthz answers; tests flip it."""
+
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=lambda: {"status": "ok", "sha": SHA})
+    location: str | None = None
+    # Answer 503 to this many requests first, like an app still starting.
+    unhealthy_first: int = 0
+    requests: int = 0
+
+
+@pytest.fixture
+def health_app() -> Iterator[tuple[str, HealthState]]:
+    """A loopback server answering /healthz from a mutable HealthState; yields (base URL, state)."""
+    state = HealthState()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            starting = state.requests <= state.unhealthy_first
+            body = json.dumps(state.body).encode()
+            self.send_response(503 if starting else state.status)
+            if state.location:
+                self.send_header("Location", state.location)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Gate:
+    """A smoke gate deployed into moto, with the knobs the tests turn."""
+
+    targets: SmokeTargets
+    role_arn: str
+    exit_codes: dict[str, int]
+    # Commands of the ECS tasks the state machine started, in start order.
+    commands: list[list[str]]
+    lambda_events: list[dict[str, Any]]
+    sfn: Any
+    ecs: Any
+
+    def run(self, **overrides: Any) -> dict[str, Any]:
+        """Create the state machine, run it to the end, return describe_execution."""
+        targets = replace(self.targets, **overrides)
+        name = f"smoke-{len(self.sfn.list_state_machines()['stateMachines'])}"
+        machine = self.sfn.create_state_machine(
+            name=name, definition=json.dumps(build_definition(targets)), roleArn=self.role_arn
+        )["stateMachineArn"]
+        execution = self.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            result: dict[str, Any] = self.sfn.describe_execution(executionArn=execution)
+            if result["status"] != "RUNNING":
+                return result
+            time.sleep(0.1)
+        raise AssertionError(f"execution {execution} still running after 120 s")
+
+
+def _container(codes: dict[str, int], started: list[list[str]]) -> Callable[[list[str]], int]:
+    """Stand-in container runtime: records each command, exits with the code set for its verb."""
+
+    def run(command: list[str]) -> int:
+        started.append(command)
+        # `preview <verb> ...`: the verb tells the sync task from the smoke task.
+        return codes.get(command[1] if len(command) > 1 else "", 0)
+
+    return run
+
+
+@pytest.fixture
+def gate(health_app: tuple[str, HealthState]) -> Iterator[Gate]:
+    """moto account with a VPC, ECS cluster, tools task definition and health Lambda."""
+    base_url, _ = health_app
+    exit_codes: dict[str, int] = {}
+    commands: list[list[str]] = []
+    config: Any = {
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+    }
+    with (
+        mock_aws(config=config),
+        ecs_sync_casing(),
+        container_exit_codes(_container(exit_codes, commands)),
+        lambda_runtime(health_handler) as events,
+    ):
+        ec2 = boto3.client("ec2", REGION)
+        ecs = boto3.client("ecs", REGION)
+        iam = boto3.client("iam", REGION)
+        lam = boto3.client("lambda", REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
+        cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
+        role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        task_definition = ecs.register_task_definition(
+            family="pr-12-tools",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            executionRoleArn=role,
+            containerDefinitions=[
+                {"name": "tools", "image": "tools:1", "essential": True, "cpu": 256, "memory": 512}
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        function = lam.create_function(
+            FunctionName="pr-12-health",
+            Runtime="python3.12",
+            Role=role,
+            Handler="health.handler",
+            Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
+        )["FunctionArn"]
+        targets = SmokeTargets(
+            cluster_arn=cluster,
+            tools_task_definition_arn=task_definition,
+            tools_container_name="tools",
+            subnets=[subnet],
+            security_groups=[group["GroupId"]],
+            health_function_arn=function,
+            base_url=base_url,
+            health_url=f"{base_url}/healthz",
+            expected_sha=SHA,
+            execution_role_arn=role,
+            task_role_arn=role,
+            # The shortest schedule ASL allows: two retries one second apart.
+            health_deadline_seconds=2,
+            health_interval_seconds=1,
+            health_backoff_rate=1.0,
+            health_max_delay_seconds=1,
+            health_request_timeout_seconds=2,
+        )
+        sfn = boto3.client("stepfunctions", REGION)
+        yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)

@@ -1,0 +1,113 @@
+"""The smoke gate's state machine, run by moto's ASL interpreter (see tests/smoke/moto_shims.py)."""
+
+from __future__ import annotations
+
+import json
+
+from smoke.definition import health_retry_delays
+from tests.smoke.conftest import SHA, Gate, HealthState
+
+
+def test_healthy_preview_passes_the_gate(gate: Gate) -> None:
+    """Seed, health check and smoke all succeed: the execution succeeds."""
+    result = gate.run()
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+
+
+def test_steps_run_in_order_with_their_commands(
+    gate: Gate, health_app: tuple[str, HealthState]
+) -> None:
+    """Search is seeded before the health check; the suite runs against the preview URL."""
+    base_url, _ = health_app
+    gate.run()
+    assert gate.commands == [
+        ["preview", "sync", "--spec", "/app/search-spec.yaml"],
+        ["preview", "smoke", "--base-url", base_url, "--expected-sha", SHA],
+    ]
+    assert gate.lambda_events == [
+        {"url": f"{base_url}/healthz", "expected_sha": SHA, "timeout_seconds": 2}
+    ]
+
+
+def test_health_never_ready_fails_in_wait_healthy(
+    gate: Gate, health_app: tuple[str, HealthState]
+) -> None:
+    """An app never turning healthy exhausts the retries; the cause names WaitHealthy."""
+    _, state = health_app
+    state.status = 503
+    result = gate.run()
+    assert result["status"] == "FAILED"
+    assert result["error"] == "WaitHealthyFailed"
+    assert result["cause"].startswith("WaitHealthy failed with Unhealthy:")
+    assert "HTTP 503" in result["cause"]
+
+
+def test_health_is_retried_until_the_deadline(
+    gate: Gate, health_app: tuple[str, HealthState]
+) -> None:
+    """WaitHealthy asks once, then once per retry of the schedule, and not more."""
+    _, state = health_app
+    state.status = 503
+    gate.run()
+    assert state.requests == 1 + len(health_retry_delays(gate.targets))
+
+
+def test_app_recovering_within_the_deadline_passes(
+    gate: Gate, health_app: tuple[str, HealthState]
+) -> None:
+    """A preview still starting at the first check passes once it turns healthy in time."""
+    _, state = health_app
+    state.unhealthy_first = len(health_retry_delays(gate.targets))
+    result = gate.run()
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+
+
+def test_auth_redirect_is_not_healthy(gate: Gate, health_app: tuple[str, HealthState]) -> None:
+    """A 302 to a login page (URL protection in front of the app) fails the gate in WaitHealthy."""
+    _, state = health_app
+    state.status = 302
+    state.location = "https://sso.example.com/login"
+    result = gate.run()
+    assert result["error"] == "WaitHealthyFailed"
+    assert "sso.example.com/login" in result["cause"]
+
+
+def test_stale_deployment_fails_in_wait_healthy(
+    gate: Gate, health_app: tuple[str, HealthState]
+) -> None:
+    """An app still serving the previous commit is not the preview of this sha."""
+    _, state = health_app
+    state.body = {"status": "ok", "sha": "f" * 40}
+    result = gate.run()
+    assert result["error"] == "WaitHealthyFailed"
+    assert SHA in result["cause"]
+
+
+def test_smoke_failure_fails_in_smoke(gate: Gate) -> None:
+    """A smoke suite exiting non-zero fails the gate with a cause naming Smoke and the exit code."""
+    gate.exit_codes["smoke"] = 1
+    result = gate.run()
+    assert result["status"] == "FAILED"
+    assert result["error"] == "SmokeFailed"
+    assert result["cause"].startswith("Smoke failed with Smoke.NonZeroExit:")
+    assert result["cause"].endswith("exited with code 1")
+
+
+def test_seed_failure_stops_before_health(gate: Gate) -> None:
+    """A failed search seed fails in SeedSearch and never runs the health check or the suite."""
+    gate.exit_codes["sync"] = 2
+    result = gate.run()
+    assert result["error"] == "SeedSearchFailed"
+    assert gate.lambda_events == []
+    assert len(gate.commands) == 1
+
+
+def test_failure_output_is_json_of_the_step_error(gate: Gate) -> None:
+    """The execution history keeps the step's own error, so tooling can read it without parsing."""
+    gate.exit_codes["smoke"] = 3
+    result = gate.run()
+    history = gate.sfn.get_execution_history(executionArn=result["executionArn"])["events"]
+    entered = next(e for e in history if e["type"] == "FailStateEntered")[
+        "stateEnteredEventDetails"
+    ]
+    assert json.loads(entered["input"])["error"]["Error"] == "Smoke.NonZeroExit"
