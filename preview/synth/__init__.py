@@ -1,0 +1,140 @@
+"""`preview synth`: the stack synthesized offline, with policies, cost, time-to-URL and diagram.
+
+`synth_report(stack, config)` is what other commands call (the PR comment shows its
+`cost_per_day_usd` and `mermaid`). Only stdlib at import time: Pulumi is loaded by the harness
+when a report is actually built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from preview.errors import UsageError
+
+if TYPE_CHECKING:
+    from preview.synth.cost import CostEstimate
+    from preview.synth.graph import ResourceLike
+    from preview.synth.timing import CriticalPath
+
+__all__ = ["Figures", "SynthReport", "figures", "synth_report"]
+
+
+@dataclass(frozen=True)
+class Figures:
+    cost_per_day_usd: float
+    time_to_url_s: float
+
+
+@dataclass
+class SynthReport:
+    stack: str
+    region: str
+    resources: list[ResourceLike]
+    outputs: dict[str, Any]
+    policies: list[Any]
+    cost: CostEstimate
+    path: CriticalPath
+    mermaid: str
+    naive: Figures | None
+    secrets: frozenset[str] = field(default_factory=frozenset)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cost_per_day_usd(self) -> float:
+        return self.cost.usd_per_day
+
+    @property
+    def time_to_url_s(self) -> float:
+        return round(self.path.seconds, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON interface of `preview synth --format json`, secrets masked."""
+        from preview.synth.render import report_json
+
+        return report_json(self)
+
+
+def _validate(stack: str, config: Mapping[str, Any]) -> None:
+    from components.config import ConfigError, load
+
+    try:
+        load(stack, config)
+    except ConfigError as exc:
+        raise UsageError(f"config {exc.key}: {exc.message}", hint=exc.hint) from None
+
+
+def _synthesize(stack: str, config: Mapping[str, Any]) -> Any:
+    from components.config import ConfigError
+    from preview.harness import synthesize
+
+    _validate(stack, config)
+    try:
+        return synthesize(stack, config)
+    except ConfigError as exc:
+        raise UsageError(f"config {exc.key}: {exc.message}", hint=exc.hint) from None
+
+
+def figures(resources: list[ResourceLike], region: str) -> Figures:
+    from preview.synth.cost import estimate
+    from preview.synth.timing import critical_path
+
+    return Figures(estimate(resources, region).usd_per_day, critical_path(resources).seconds)
+
+
+def _policies(resources: list[Any], stack: str, notes: list[str]) -> list[Any]:
+    try:
+        from policy.rules import evaluate
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("policy", "policy.rules"):
+            raise
+        notes.append("safety policies not evaluated: policy/rules.py is not installed")
+        return []
+    return list(evaluate(resources, stack))
+
+
+def synth_report(
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    region: str | None = None,
+    naive: bool = True,
+) -> SynthReport:
+    """Synthesize `stack` with `config` (short keys, as `configfile` returns them) and measure it.
+
+    `naive` also synthesizes the naive design (previews only) for comparison. Raises a
+    `preview.errors.UsageError` for invalid config or a region the price table lacks.
+    """
+    from components import naming
+    from preview.synth import configfile
+    from preview.synth.cost import DEFAULT_REGION, estimate, region_multiplier
+    from preview.synth.diagram import mermaid
+    from preview.synth.timing import critical_path
+
+    try:
+        sid = naming.parse_stack(stack)
+    except naming.NamingError as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+    region = region or configfile.region_of(config, DEFAULT_REGION)
+    region_multiplier(region)  # fail on an unknown region before the slow part
+    synth = _synthesize(stack, config)
+    notes: list[str] = []
+    resources = list(synth.resources)
+    naive_figures = None
+    if naive and sid.is_preview:
+        naive_synth = _synthesize(stack, configfile.naive_config(config))
+        naive_figures = figures(list(naive_synth.resources), region)
+    return SynthReport(
+        stack=stack,
+        region=region,
+        resources=resources,
+        outputs=dict(synth.outputs),
+        policies=_policies(resources, stack, notes),
+        cost=estimate(resources, region),
+        path=critical_path(resources),
+        mermaid=mermaid(resources),
+        naive=naive_figures,
+        secrets=configfile.secret_values(config),
+        notes=notes,
+    )
