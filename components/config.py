@@ -155,7 +155,10 @@ class UrlProtection(_Model):
     """Who may open a preview URL. Smoke tests always get in (see components/preview.py)."""
 
     mode: Literal["public", "ipAllowlist", "oidc"] = "public"
-    cidrs: list[str] = Field(default_factory=list, description="ipAllowlist: allowed CIDRs")
+    # An ALB rule takes 5 condition values; the host header uses one.
+    cidrs: list[str] = Field(
+        default_factory=list, max_length=4, description="ipAllowlist: 1-4 allowed CIDRs"
+    )
     oidc: OidcSpec | None = None
 
     @field_validator("cidrs")
@@ -194,8 +197,15 @@ class PreviewConfig(_Model):
     url_protection: UrlProtection = Field(default_factory=UrlProtection)
     spot: SpotSpec = Field(default_factory=SpotSpec)
     rule_priority: int | None = Field(default=None, ge=1, le=49_999)
-    log_retention_days: Literal[1, 3, 5, 7, 14] = 7
+    log_retention_days: int = Field(default=7, description="CloudWatch retention: 1, 3, 5, 7, 14")
     db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in (1, 3, 5, 7, 14):
+            raise ValueError("previews keep logs briefly: use 1, 3, 5, 7 or 14 days")
+        return v
 
     @field_validator("sha")
     @classmethod

@@ -145,7 +145,13 @@ def hostname(pr: int, zone: str) -> str:
             f"preview zone {zone!r} is not a valid DNS name",
             hint="set previewZone to a domain such as preview.example.com",
         )
-    return f"{stack_name(pr)}.{zone}"
+    host = f"{stack_name(pr)}.{zone}"
+    if len(host) > 128:
+        raise NamingError(
+            f"host {host!r} exceeds the ALB host-header limit of 128 characters",
+            hint="use a shorter previewZone",
+        )
+    return host
 
 
 def index_prefix(pr: int) -> str:

@@ -1,0 +1,70 @@
+"""AppSecurity: the security group of an environment's app tasks.
+
+Creates: aws.ec2.SecurityGroup for the tasks (ingress only from the ALB's group on the app
+ports, egress anywhere via NAT) and, for each shared backend group (e.g. staging's OpenSearch
+group), an aws.vpc.SecurityGroupIngressRule letting these tasks in on 443. Those rules live in
+this stack, so they disappear with a preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import tags as tagging
+
+
+@dataclass(frozen=True)
+class AppSecurityArgs:
+    vpc_id: pulumi.Input[str]
+    alb_security_group_id: pulumi.Input[str]
+    ports: list[int]
+    tags: dict[str, str]
+    backend_security_group_ids: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.ports:
+            raise ValueError("AppSecurityArgs.ports: at least the public service's port")
+
+
+class AppSecurity(pulumi.ComponentResource):
+    task_security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AppSecurityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:security:AppSecurity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-tasks",
+            vpc_id=args.vpc_id,
+            description="app tasks: ALB in, anything out",
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "security_groups": [args.alb_security_group_id],
+                }
+                for port in sorted(set(args.ports))
+            ],
+            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            tags=tagging.named(args.tags, f"{name}-tasks"),
+            opts=child,
+        )
+        for role, backend in sorted(args.backend_security_group_ids.items()):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-to-{role}",
+                security_group_id=backend,
+                referenced_security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=f"{name} tasks to {role}",
+                tags=args.tags,
+                opts=child,
+            )
+        self.task_security_group_id = sg.id
+        self.register_outputs({"task_security_group_id": sg.id})

@@ -1,0 +1,255 @@
+"""AppServices: the app's processes as ECS Fargate services.
+
+Creates: aws.cloudwatch.LogGroup, an execution role (image pull, logs, the app's secrets) and a
+task role (the app's own AWS access), and per service an aws.ecs.TaskDefinition and an
+aws.ecs.Service with the deployment circuit breaker and rollback. Spot by default with an
+optional on-demand base; target-tracking CPU autoscaling when `autoscaling` is given.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from components.config import AppSpec, ServiceSpec
+
+_ASSUME_ECS_TASKS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min: int
+    max: int
+    cpu_target: float
+
+
+@dataclass(frozen=True)
+class AppServicesArgs:
+    stack: str
+    app: AppSpec
+    image_repository_url: pulumi.Input[str]
+    image_tag: str
+    cluster_arn: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    security_group_ids: list[pulumi.Input[str]]
+    target_group_arn: pulumi.Input[str]
+    region: str
+    tags: dict[str, str]
+    log_retention_days: int
+    environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    task_policy_json: pulumi.Input[str] | None = None
+    spot: bool = True
+    on_demand_base: int = 0
+    autoscaling: Autoscaling | None = None
+
+    def __post_init__(self) -> None:
+        if not self.subnet_ids or not self.security_group_ids:
+            raise ValueError("AppServicesArgs: subnet_ids and security_group_ids are required")
+        if self.log_retention_days < 1:
+            raise ValueError("AppServicesArgs.log_retention_days: at least 1 day")
+
+
+class AppServices(pulumi.ComponentResource):
+    service_names: dict[str, pulumi.Output[str]]
+    log_group_name: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AppServicesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:service:AppServices", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = naming.resource_prefix(args.stack)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/{naming.PROJECT}/{args.stack}/app",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution",
+            assume_role_policy=_ASSUME_ECS_TASKS,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution-managed",
+            role=self.execution_role.name,
+            policy_arn=EXECUTION_POLICY,
+            opts=child,
+        )
+        secret_arns = sorted({a for s in args.app.services for a in s.secrets.values()})
+        if secret_arns:
+            aws.iam.RolePolicy(
+                f"{name}-execution-secrets",
+                role=self.execution_role.id,
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
+                                "Resource": secret_arns,
+                            }
+                        ],
+                    }
+                ),
+                opts=child,
+            )
+        self.task_role = aws.iam.Role(
+            f"{name}-task", assume_role_policy=_ASSUME_ECS_TASKS, tags=args.tags, opts=child
+        )
+        if args.task_policy_json is not None:
+            aws.iam.RolePolicy(
+                f"{name}-task-access",
+                role=self.task_role.id,
+                policy=args.task_policy_json,
+                opts=child,
+            )
+        self.service_names = {}
+        for spec in args.app.services:
+            self.service_names[spec.name] = self._create_service(name, prefix, spec, args)
+        self.log_group_name = self.log_group.name
+        self.task_role_arn = self.task_role.arn
+        self.execution_role_arn = self.execution_role.arn
+        self.register_outputs(
+            {
+                "service_names": self.service_names,
+                "log_group_name": self.log_group_name,
+                "task_role_arn": self.task_role_arn,
+            }
+        )
+
+    def _container(self, spec: ServiceSpec, args: AppServicesArgs) -> dict[str, Any]:
+        image: pulumi.Input[str] = spec.image or pulumi.Output.concat(
+            args.image_repository_url, ":", args.image_tag
+        )
+        env = {**args.environment, **spec.environment}
+        container: dict[str, Any] = {
+            "name": spec.name,
+            "image": image,
+            "essential": True,
+            "environment": [{"name": k, "value": env[k]} for k in sorted(env)],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": args.region,
+                    "awslogs-stream-prefix": spec.name,
+                },
+            },
+        }
+        if spec.command:
+            container["command"] = spec.command
+        if spec.port is not None:
+            container["portMappings"] = [{"containerPort": spec.port, "protocol": "tcp"}]
+        return container
+
+    def _create_service(
+        self, name: str, prefix: str, spec: ServiceSpec, args: AppServicesArgs
+    ) -> pulumi.Output[str]:
+        child = pulumi.ResourceOptions(parent=self)
+        task = aws.ecs.TaskDefinition(
+            f"{name}-{spec.name}-task",
+            family=naming.dns_label(prefix, spec.name),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(spec.cpu),
+            memory=str(spec.memory),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=pulumi.Output.json_dumps([self._container(spec, args)]),
+            tags=args.tags,
+            opts=child,
+        )
+        if args.spot:
+            strategies = [
+                {"capacity_provider": "FARGATE", "base": args.on_demand_base, "weight": 0},
+                {"capacity_provider": "FARGATE_SPOT", "weight": 1},
+            ]
+        else:
+            strategies = [{"capacity_provider": "FARGATE", "base": 0, "weight": 1}]
+        load_balancers = (
+            [
+                {
+                    "target_group_arn": args.target_group_arn,
+                    "container_name": spec.name,
+                    "container_port": spec.port,
+                }
+            ]
+            if spec.public
+            else []
+        )
+        service = aws.ecs.Service(
+            f"{name}-{spec.name}",
+            name=spec.name,
+            cluster=args.cluster_arn,
+            task_definition=task.arn,
+            desired_count=spec.desired_count,
+            capacity_provider_strategies=strategies,
+            network_configuration={
+                "subnets": args.subnet_ids,
+                "security_groups": args.security_group_ids,
+                "assign_public_ip": False,
+            },
+            load_balancers=load_balancers,
+            health_check_grace_period_seconds=60 if spec.public else None,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            tags=args.tags,
+            opts=child,
+        )
+        if args.autoscaling is not None:
+            scale = args.autoscaling
+            target = aws.appautoscaling.Target(
+                f"{name}-{spec.name}-scaling",
+                service_namespace="ecs",
+                scalable_dimension="ecs:service:DesiredCount",
+                resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
+                min_capacity=max(scale.min, spec.desired_count),
+                max_capacity=max(scale.max, spec.desired_count),
+                tags=args.tags,
+                opts=child,
+            )
+            aws.appautoscaling.Policy(
+                f"{name}-{spec.name}-cpu",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "target_value": scale.cpu_target,
+                    "predefined_metric_specification": {
+                        "predefined_metric_type": "ECSServiceAverageCPUUtilization"
+                    },
+                    "scale_in_cooldown": 120,
+                    "scale_out_cooldown": 60,
+                },
+                opts=child,
+            )
+        return service.name

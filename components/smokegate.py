@@ -1,0 +1,215 @@
+"""SmokeGate: the Step Functions state machine that decides whether a preview is ready.
+
+Creates: the health-check aws.lambda_.Function (smoke/health.py, in the private subnets so its
+requests leave through the NAT IPs that URL protection lets in) with its role and log group, a
+tools aws.ecs.TaskDefinition (runs `preview sync` and `preview smoke`) with its execution role,
+and the aws.sfn.StateMachine whose definition and role policy come from smoke/definition.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from smoke.definition import SmokeTargets, build_definition, build_role_policy
+
+HEALTH_SOURCE = Path(__file__).resolve().parents[1] / "smoke" / "health.py"
+TOOLS_CONTAINER = "tools"
+
+
+def _assume(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class SmokeGateArgs:
+    stack: str
+    cluster_arn: pulumi.Input[str]
+    tools_image: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    security_group_ids: list[pulumi.Input[str]]
+    base_url: pulumi.Input[str]
+    health_path: str
+    expected_sha: str
+    task_role_arn: pulumi.Input[str]
+    region: str
+    tags: dict[str, str]
+    log_retention_days: int
+    sync_environment: dict[str, pulumi.Input[str]]
+    db_secret_arn: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.health_path.startswith("/"):
+            raise ValueError("SmokeGateArgs.health_path must start with '/'")
+
+
+class SmokeGate(pulumi.ComponentResource):
+    state_machine_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SmokeGateArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:smokegate:SmokeGate", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = naming.resource_prefix(args.stack)
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/{naming.PROJECT}/{args.stack}/smoke",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        lambda_role = aws.iam.Role(
+            f"{name}-health-role",
+            assume_role_policy=_assume("lambda.amazonaws.com"),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-health-vpc",
+            role=lambda_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            opts=child,
+        )
+        function_name = naming.dns_label(prefix, "health")
+        aws.cloudwatch.LogGroup(
+            f"{name}-health-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        health = aws.lambda_.Function(
+            f"{name}-health",
+            name=function_name,
+            runtime="python3.12",
+            handler="health.handler",
+            code=pulumi.AssetArchive({"health.py": pulumi.FileAsset(str(HEALTH_SOURCE))}),
+            role=lambda_role.arn,
+            timeout=30,
+            memory_size=128,
+            vpc_config={
+                "subnet_ids": args.subnet_ids,
+                "security_group_ids": args.security_group_ids,
+            },
+            tags=args.tags,
+            opts=child,
+        )
+        execution = aws.iam.Role(
+            f"{name}-tools-execution",
+            assume_role_policy=_assume("ecs-tasks.amazonaws.com"),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-tools-execution-managed",
+            role=execution.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            opts=child,
+        )
+        secrets = []
+        if args.db_secret_arn is not None:
+            aws.iam.RolePolicy(
+                f"{name}-tools-execution-secret",
+                role=execution.id,
+                policy=pulumi.Output.json_dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "secretsmanager:GetSecretValue",
+                                "Resource": args.db_secret_arn,
+                            }
+                        ],
+                    }
+                ),
+                opts=child,
+            )
+            secrets = [
+                {
+                    "name": "PREVIEW_SYNC_DB_PASSWORD",
+                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, ":password::"),
+                }
+            ]
+        env = args.sync_environment
+        tools = aws.ecs.TaskDefinition(
+            f"{name}-tools",
+            family=naming.dns_label(prefix, "tools"),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu="512",
+            memory="1024",
+            execution_role_arn=execution.arn,
+            task_role_arn=args.task_role_arn,
+            container_definitions=pulumi.Output.json_dumps(
+                [
+                    {
+                        "name": TOOLS_CONTAINER,
+                        "image": args.tools_image,
+                        "essential": True,
+                        "environment": [{"name": k, "value": env[k]} for k in sorted(env)],
+                        "secrets": secrets,
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {
+                                "awslogs-group": logs.name,
+                                "awslogs-region": args.region,
+                                "awslogs-stream-prefix": "tools",
+                            },
+                        },
+                    }
+                ]
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        targets = SmokeTargets(
+            cluster_arn=args.cluster_arn,
+            tools_task_definition_arn=tools.arn,
+            tools_container_name=TOOLS_CONTAINER,
+            subnets=args.subnet_ids,
+            security_groups=args.security_group_ids,
+            health_function_arn=health.arn,
+            base_url=args.base_url,
+            health_url=pulumi.Output.concat(args.base_url, args.health_path),
+            expected_sha=args.expected_sha,
+            execution_role_arn=execution.arn,
+            task_role_arn=args.task_role_arn,
+        )
+        sfn_role = aws.iam.Role(
+            f"{name}-sfn-role",
+            assume_role_policy=_assume("states.amazonaws.com"),
+            tags=args.tags,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-sfn-policy",
+            role=sfn_role.id,
+            policy=pulumi.Output.json_dumps(build_role_policy(targets)),
+            opts=child,
+        )
+        machine = aws.sfn.StateMachine(
+            f"{name}-machine",
+            name=naming.dns_label(prefix, "smoke"),
+            role_arn=sfn_role.arn,
+            definition=pulumi.Output.json_dumps(build_definition(targets)),
+            tags=args.tags,
+            # The role must carry its policy before the first execution starts.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        self.state_machine_arn = machine.arn
+        self.health_function_arn = health.arn
+        self.register_outputs({"state_machine_arn": machine.arn})

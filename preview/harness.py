@@ -1,0 +1,285 @@
+"""Run the real Pulumi program offline under recording mocks and return its resource graph.
+
+`synthesize(stack, config)` executes `__main__.py` with `pulumi.runtime.Mocks`, so nothing
+talks to AWS or a Pulumi backend. Every registered resource is recorded with its type, name,
+parent, dependencies and inputs; the stack's outputs are returned resolved. Tests and
+`preview synth` build on it. Safe to call repeatedly in one process: each call installs fresh
+runtime settings, config and root stack.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT = "preview-platform"
+PROGRAM = Path(__file__).resolve().parents[1] / "__main__.py"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+_STAGING = f"arn:aws:{{svc}}:{REGION}:{ACCOUNT}:{{res}}"
+
+# What the staging stack exports for previews (see __main__.py); a plausible stand-in.
+DEFAULT_STAGING_OUTPUTS: dict[str, Any] = {
+    "environment": "staging",
+    "vpcId": "vpc-0staging",
+    "vpcCidr": "10.0.0.0/16",
+    "publicSubnetIds": ["subnet-0pub-a", "subnet-0pub-b"],
+    "privateSubnetIds": ["subnet-0priv-a", "subnet-0priv-b"],
+    "natPublicIps": ["203.0.113.10"],
+    "clusterArn": _STAGING.format(svc="ecs", res="cluster/pp-staging"),
+    "clusterName": "pp-staging",
+    "previewZoneId": "Z0PREVIEWZONE",
+    "previewZoneName": "preview.example.com",
+    "previewAlbArn": _STAGING.format(
+        svc="elasticloadbalancing", res="loadbalancer/app/pp-staging-preview/0123456789abcdef"
+    ),
+    "previewAlbDnsName": "pp-staging-preview-123.us-east-1.elb.amazonaws.com",
+    "previewAlbZoneId": "Z35SXDOTRQ7X7K",
+    "previewAlbSecurityGroupId": "sg-0previewalb",
+    "previewListenerArn": _STAGING.format(
+        svc="elasticloadbalancing",
+        res="listener/app/pp-staging-preview/0123456789abcdef/fedcba9876543210",
+    ),
+    "dbClusterIdentifier": "pp-staging-db",
+    "dbClusterArn": _STAGING.format(svc="rds", res="cluster:pp-staging-db"),
+    "dbEngineVersion": "8.0.mysql_aurora.3.08.0",
+    "dbSubnetGroupName": "pp-staging-db",
+    "dbMasterSecretArn": _STAGING.format(svc="secretsmanager", res="secret:pp-staging-db-AbCdEf"),
+    "dbName": "app",
+    "searchDomainArn": _STAGING.format(svc="es", res="domain/pp-staging-search"),
+    "searchDomainEndpoint": "vpc-pp-staging-search-abc.us-east-1.es.amazonaws.com",
+    "searchSecurityGroupId": "sg-0search",
+    "appRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-app",
+    "toolsRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One registered resource: custom resources are AWS objects, the rest components/stack."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    custom: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """`{type, name, parent, dependencies, inputs}` with parent/dependencies as names."""
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": _urn_name(self.parent) if self.parent else None,
+            "dependencies": [_urn_name(d) for d in self.dependencies],
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class Synth:
+    resources: list[Resource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> Resource:
+        for r in self.resources:
+            if r.type == type_ and r.name == name:
+                return r
+        known = sorted(r.name for r in self.of_type(type_))
+        raise KeyError(f"no {type_} named {name!r}; have {known}")
+
+
+def _urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs echoed back plus the computed attributes the program reads from each type."""
+    service = type_.split(":")[1].split("/")[0]
+    arn = f"arn:aws:{service}:{REGION}:{ACCOUNT}:{name}"
+    state: dict[str, Any] = {"arn": arn, **inputs}
+    state.setdefault("name", name)
+    extra: dict[str, dict[str, Any]] = {
+        "aws:rds/cluster:Cluster": {
+            "endpoint": f"{name}.cluster-abc.{REGION}.rds.amazonaws.com",
+            "readerEndpoint": f"{name}.cluster-ro-abc.{REGION}.rds.amazonaws.com",
+            "clusterIdentifier": inputs.get("clusterIdentifier", name),
+            "port": 3306,
+            "masterUserSecrets": [{"secretArn": f"{arn}-secret"}],
+        },
+        "aws:rds/clusterInstance:ClusterInstance": {
+            "endpoint": f"{name}.abc.{REGION}.rds.amazonaws.com"
+        },
+        "aws:lb/loadBalancer:LoadBalancer": {
+            "dnsName": f"{name}-123.{REGION}.elb.amazonaws.com",
+            "zoneId": "Z35SXDOTRQ7X7K",
+            "arnSuffix": f"app/{name}/0123456789abcdef",
+        },
+        "aws:lb/targetGroup:TargetGroup": {"arnSuffix": f"targetgroup/{name}/0123456789abcdef"},
+        "aws:opensearch/domain:Domain": {
+            "endpoint": f"vpc-{name}-abc.{REGION}.es.amazonaws.com",
+            "domainName": inputs.get("domainName", name),
+        },
+        "aws:ecr/repository:Repository": {
+            "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{inputs.get('name', name)}"
+        },
+        "aws:route53/zone:Zone": {
+            "zoneId": f"Z{abs(hash(name)) % 10**8:08d}",
+            "nameServers": ["ns-1.awsdns-00.com", "ns-2.awsdns-00.net"],
+        },
+        "aws:acm/certificate:Certificate": {
+            "domainValidationOptions": [
+                {
+                    "domainName": inputs.get("domainName", name),
+                    "resourceRecordName": f"_x.{inputs.get('domainName', name).lstrip('*.')}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_y.acm-validations.aws.",
+                }
+            ]
+        },
+        "aws:ec2/eip:Eip": {"publicIp": "203.0.113.10"},
+        "aws:ec2/securityGroup:SecurityGroup": {},
+        "aws:sns/topic:Topic": {},
+        "aws:iam/role:Role": {},
+        "aws:cloudwatch/logGroup:LogGroup": {},
+    }
+    state.update(extra.get(type_, {}))
+    return state
+
+
+def _mocks_module() -> Any:
+    import pulumi
+
+    class RecordingMocks(pulumi.runtime.Mocks):
+        def __init__(self, staging_outputs: Mapping[str, Any]) -> None:
+            self.staging_outputs = dict(staging_outputs)
+            self.inputs: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
+
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+            # Reads (StackReference) arrive without `custom`; they are custom resources.
+            custom = bool(args.custom) or args.typ == "pulumi:pulumi:StackReference"
+            self.inputs[(args.typ, args.name)] = (dict(args.inputs), custom)
+            if args.typ == "pulumi:pulumi:StackReference":
+                ref = args.inputs.get("name", args.name)
+                outputs = self.staging_outputs
+                return ref, {"name": ref, "outputs": outputs, "secretOutputNames": []}
+            return f"{args.name}-id", _plausible_state(args.typ, args.name, dict(args.inputs))
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+            token = args.token
+            if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+                names = [f"{REGION}{z}" for z in "abc"]
+                return {"names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
+            if token == "aws:index/getCallerIdentity:getCallerIdentity":
+                arn = f"arn:aws:iam::{ACCOUNT}:root"
+                return {"accountId": ACCOUNT, "arn": arn, "userId": ACCOUNT}, []
+            if token == "aws:index/getRegion:getRegion":
+                return {"name": REGION, "region": REGION, "id": REGION}, []
+            if token == "aws:index/getPartition:getPartition":
+                return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+            return dict(args.args), []
+
+    class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+        """Mock monitor that also keeps what MockResourceArgs drops: parent and dependencies."""
+
+        def __init__(self, mocks: RecordingMocks) -> None:
+            super().__init__(mocks)
+            self.order: list[tuple[str, str, str, str, list[str]]] = []
+
+        def RegisterResource(self, request: Any) -> Any:
+            deps = list(request.dependencies)
+            for prop_deps in request.propertyDependencies.values():
+                deps.extend(prop_deps.urns)
+            unique = list(dict.fromkeys(d for d in deps if d))
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.order.append((urn, request.type, request.name, request.parent, unique))
+            return super().RegisterResource(request)
+
+        def ReadResource(self, request: Any) -> Any:
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.order.append((urn, request.type, request.name, request.parent, []))
+            return super().ReadResource(request)
+
+    return RecordingMocks, RecordingMonitor
+
+
+def _flatten_config(config: Mapping[str, Any]) -> dict[str, str]:
+    flat: dict[str, str] = {"aws:region": REGION}
+    for key, value in config.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        flat[full] = value if isinstance(value, str) else json.dumps(value)
+    return flat
+
+
+def synthesize(
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    staging_outputs: Mapping[str, Any] | None = None,
+) -> Synth:
+    """Run `__main__.py` as stack `stack` with `config`; return the recorded graph and outputs.
+
+    Exceptions raised by the program (e.g. `components.config.ConfigError`) propagate unchanged.
+    """
+    import pulumi
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    recording_mocks, recording_monitor = _mocks_module()
+    mocks = recording_mocks(DEFAULT_STAGING_OUTPUTS if staging_outputs is None else staging_outputs)
+    monitor = recording_monitor(mocks)
+
+    # Fresh runtime state per run: root stack, config, secrets, settings.
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(_flatten_config(config), [])
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    resolved: dict[str, Any] = {}
+
+    def program() -> Any:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+        root = settings.get_root_resource()
+        outputs = dict(getattr(root, "outputs", {}) or {})
+
+        async def collect() -> None:
+            for key, value in outputs.items():
+                resolved[key] = await pulumi.Output.from_input(value).future()
+
+        return collect()
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config({}, [])
+
+    resources: list[Resource] = []
+    for urn, type_, name, parent, deps in monitor.order:
+        if type_ == "pulumi:pulumi:Stack":
+            continue
+        inputs, custom = mocks.inputs.get((type_, name), ({}, False))
+        resources.append(Resource(urn, type_, name, parent or None, deps, _plain(inputs), custom))
+    return Synth(resources, resolved)
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as plain JSON-able data: ints for integral floats, resources by URN."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    urn = getattr(value, "urn", None)
+    return str(urn) if urn is not None else str(value)
