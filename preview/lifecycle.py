@@ -230,8 +230,10 @@ def stack_config(
         sha=sha,
         branch=branch,
         expiresAt=expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        stagingStack=settings.staging_stack,
     )
+    if settings.staging_stack:
+        cfg["stagingStack"] = settings.staging_stack
+    cfg.setdefault("aws:region", settings.aws_region)
     from components import config as stack_cfg
 
     try:
@@ -244,7 +246,7 @@ def stack_config(
 
 
 def load_template(path: Path) -> dict[str, Any]:
-    """Config keys of a Pulumi stack file, namespace `preview-platform:` stripped."""
+    """Config of a Pulumi stack file; `preview-platform:` stripped, other namespaces kept."""
     import yaml
 
     if not path.is_file():
@@ -267,9 +269,8 @@ def load_template(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         ns, sep, short = str(key).partition(":")
-        if sep and ns != naming.PROJECT:
-            continue
-        out[short if sep else ns] = value
+        # Our namespace is implied (bare keys); others such as aws:region stay qualified.
+        out[short if sep and ns == naming.PROJECT else str(key)] = value
     return out
 
 

@@ -63,8 +63,11 @@ class Settings(BaseSettings):
         description="A preview with no push for this long counts as idle (eviction candidate)",
     )
     staging_stack: str = Field(
-        default="organization/preview-platform/staging",
-        description="Fully qualified reference of the staging stack ('org/project/staging')",
+        default="",
+        description=(
+            "Fully qualified reference of the staging stack ('org/project/staging'); "
+            "empty: the template's stagingStack"
+        ),
     )
     config_template: Path = Field(
         default=Path("preview.yaml"),
@@ -117,6 +120,8 @@ class Settings(BaseSettings):
     @field_validator("staging_stack")
     @classmethod
     def _qualified(cls, v: str) -> str:
+        if not v:
+            return v
         parts = v.split("/")
         if len(parts) != 3 or not all(parts) or parts[2] != "staging":
             raise ValueError("must be a fully qualified reference 'org/project/staging'")

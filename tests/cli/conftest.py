@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from preview.lifecycle import Deps
+from preview.settings import Settings
+from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeReporter, FakeSmoke
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        repository="acme/shop",
+        config_template=REPO_ROOT / "preview.yaml",
+        cap=5,
+        ttl_hours=48,
+        lock_wait_s=600,
+        lock_stale_s=4 * 3600,
+        retries=4,
+        backoff_s=2,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_deps(settings: Settings, clock: Clock) -> Callable[..., Deps]:
+    def make(**overrides: Any) -> Deps:
+        automation = overrides.pop("automation", None) or FakeAutomation(clock)
+        s = overrides.pop("settings", settings)
+        deps = Deps(
+            settings=s,
+            automation=automation,
+            reporter=overrides.pop("reporter", FakeReporter()),
+            smoke=overrides.pop("smoke", FakeSmoke()),
+            indices=overrides.pop("indices", FakeIndices()),
+            now=clock.now,
+            sleep=clock.sleep,
+            out=overrides.pop("out", lambda line: None),
+            # pid 999999 plays the dead holder in the fault matrix; every other pid is alive.
+            pid_alive=overrides.pop("pid_alive", lambda pid: pid != 999_999),
+            host="runner-here",
+        )
+        for key, value in overrides.items():
+            setattr(deps, key, value)
+        return deps
+
+    return make

@@ -1,0 +1,258 @@
+"""In-memory doubles of the lifecycle's outside world, with fault injection.
+
+`FakeAutomation` behaves like a Pulumi backend: stacks with config, resources and outputs, one
+lock per stack that makes every mutating operation fail like ConcurrentUpdateError, and faults:
+transient errors k times per (operation, stack), and a destroy that removes half the resources
+before failing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from preview.automation import (
+    CommandFailed,
+    LockInfo,
+    StackLocked,
+    StackNotFound,
+    StackSummary,
+    TransientError,
+)
+from preview.lifecycle import TaggedResource
+from preview.report import SmokeResult
+
+T0 = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Virtual time: `sleep` advances it, so waiting and backoff cost no wall time."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.t = start
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += timedelta(seconds=seconds)
+
+
+@dataclass
+class FakeStack:
+    name: str
+    config: dict[str, str] = field(default_factory=dict)
+    resources: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    last_update: datetime | None = None
+    updates: int = 0
+
+
+@dataclass
+class HeldLock:
+    info: LockInfo
+    release_after_polls: int | None = None  # None: held until broken
+
+
+class FakeAutomation:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.stacks: dict[str, FakeStack] = {}
+        self.locks: dict[str, HeldLock] = {}
+        self.transient: Counter[tuple[str, str]] = Counter()  # (op, stack) -> failures left
+        self.halfway: Counter[str] = Counter()  # stack -> destroys that fail half-way
+        self.permanent: Counter[tuple[str, str]] = Counter()  # (op, stack) -> hard failures left
+        self.calls: list[tuple[str, str]] = []
+        self.broken: list[str] = []
+        self.lines: list[str] = []
+
+    # --- scenario helpers ---------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        *,
+        sha: str = "abcdef1",
+        expires: datetime | None = None,
+        updated: datetime | None = None,
+        resources: int = 4,
+        config: bool = True,
+    ) -> FakeStack:
+        pr = name.removeprefix("pr-")
+        cfg = {}
+        if config:
+            cfg = {"pr": pr, "sha": sha, "branch": f"b{pr}"}
+            if expires is not None:
+                cfg["expiresAt"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+        st = FakeStack(
+            name,
+            cfg,
+            [f"arn:aws:fake:::{name}/r{i}" for i in range(resources)],
+            {"url": f"https://{name}.preview.example.com"},
+            updated or self.clock.now(),
+        )
+        self.stacks[name] = st
+        return st
+
+    def hold_lock(
+        self,
+        stack: str,
+        *,
+        host: str = "runner-a",
+        pid: int = 4242,
+        age: timedelta = timedelta(minutes=1),
+        release_after_polls: int | None = None,
+    ) -> None:
+        info = LockInfo(f"ci@{host}", host, pid, self.clock.now() - age, key=f"{stack}.json")
+        self.locks[stack] = HeldLock(info, release_after_polls)
+
+    def tagged(self) -> list[TaggedResource]:
+        out = []
+        for st in self.stacks.values():
+            if not st.name.startswith("pr-"):
+                continue
+            exp = st.config.get("expiresAt")
+            for arn in st.resources:
+                out.append(
+                    TaggedResource(
+                        arn,
+                        int(st.name[3:]),
+                        datetime.fromisoformat(exp.replace("Z", "+00:00")) if exp else None,
+                    )
+                )
+        return out
+
+    # --- the protocol ---------------------------------------------------------------------------
+
+    def _enter(self, op: str, stack: str, *, mutating: bool = True) -> FakeStack:
+        self.calls.append((op, stack))
+        if stack not in self.stacks:
+            raise StackNotFound(f"stack {stack} does not exist")
+        if mutating and stack in self.locks:
+            raise StackLocked(f"stack {stack} is locked")
+        if self.transient[(op, stack)] > 0:
+            self.transient[(op, stack)] -= 1
+            raise TransientError(f"{op} {stack}: 503 Service Unavailable")
+        if self.permanent[(op, stack)] > 0:
+            self.permanent[(op, stack)] -= 1
+            raise CommandFailed(f"{op} {stack}: DependencyViolation")
+        return self.stacks[stack]
+
+    def list_stacks(self) -> list[StackSummary]:
+        self.calls.append(("list", "*"))
+        return [
+            StackSummary(s.name, s.last_update, s.name in self.locks, len(s.resources))
+            for s in self.stacks.values()
+        ]
+
+    def up(self, stack: str, config: Mapping[str, Any], on_output: Any) -> dict[str, Any]:
+        if stack not in self.stacks:
+            self.stacks[stack] = FakeStack(stack)
+        st = self._enter("up", stack)
+        st.config = {k: v if isinstance(v, str) else str(v) for k, v in config.items()}
+        st.resources = [f"arn:aws:fake:::{stack}/r{i}" for i in range(4)]
+        st.outputs = {
+            "url": f"https://{stack}.preview.example.com",
+            "smokeStateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack}",
+        }
+        st.last_update = self.clock.now()
+        st.updates += 1
+        on_output(f"Updating ({stack}): sha {st.config.get('sha')}")
+        return dict(st.outputs)
+
+    def refresh(self, stack: str, on_output: Any) -> None:
+        self._enter("refresh", stack)
+        on_output(f"Refreshing ({stack})")
+
+    def destroy(self, stack: str, on_output: Any) -> None:
+        st = self._enter("destroy", stack)
+        if self.halfway[stack] > 0:
+            self.halfway[stack] -= 1
+            st.resources = st.resources[: len(st.resources) // 2]
+            raise CommandFailed(f"destroy {stack}: InvalidDBClusterStateFault half-way")
+        st.resources = []
+        on_output(f"Destroying ({stack})")
+
+    def remove(self, stack: str) -> None:
+        st = self._enter("remove", stack)
+        if st.resources:
+            raise CommandFailed(f"stack {stack} still has resources")
+        del self.stacks[stack]
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        return dict(self._enter("outputs", stack, mutating=False).outputs)
+
+    def get_config(self, stack: str) -> dict[str, str]:
+        return dict(self._enter("config", stack, mutating=False).config)
+
+    def lock(self, stack: str) -> LockInfo | None:
+        held = self.locks.get(stack)
+        if held is None:
+            return None
+        if held.release_after_polls is not None:
+            if held.release_after_polls <= 0:
+                del self.locks[stack]
+                return None
+            held.release_after_polls -= 1
+        return held.info
+
+    def break_lock(self, stack: str, lock: LockInfo) -> None:
+        self.broken.append(stack)
+        self.locks.pop(stack, None)
+
+
+class FakeReporter:
+    """In-memory GitHub: comments by PR, deployment states, open PRs and their head shas."""
+
+    def __init__(self, open_prs: set[int] | None = None) -> None:
+        self.open: dict[int, str] = {pr: "" for pr in (open_prs or set())}
+        self.comments: dict[int, list[str]] = {}
+        self.states: dict[int, list[str]] = {}
+
+    def comment(self, pr: int, body: str) -> None:
+        self.comments.setdefault(pr, []).append(body)
+
+    def deployment(self, pr: int, sha: str, state: str, url: str = "", logs_url: str = "") -> None:
+        self.states.setdefault(pr, []).append(state)
+
+    def open_prs(self) -> set[int]:
+        return set(self.open)
+
+    def head_sha(self, pr: int) -> str | None:
+        return self.open.get(pr) or None
+
+    def smoke_state(self, pr: int) -> str:
+        return (self.states.get(pr) or [""])[-1]
+
+
+class FakeSmoke:
+    def __init__(self, result: SmokeResult | None = None) -> None:
+        self.result = result or SmokeResult("SUCCEEDED")
+        self.runs: list[tuple[str, str, dict[str, Any]]] = []
+
+    def run(self, arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult:
+        self.runs.append((arn, name, dict(payload)))
+        return self.result
+
+
+class FakeTagged:
+    def __init__(self, automation: FakeAutomation, strays: list[TaggedResource] | None = None):
+        self.automation = automation
+        self.strays = list(strays or [])
+
+    def find(self) -> list[TaggedResource]:
+        return self.automation.tagged() + self.strays
+
+
+class FakeIndices:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete(self, prefix: str) -> int:
+        self.deleted.append(prefix)
+        return 2

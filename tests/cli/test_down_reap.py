@@ -1,0 +1,268 @@
+"""Fault matrix for `down` and `reap`: they converge and never touch a live PR's stack."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from preview import lifecycle
+from preview.errors import LOCKED, PreviewError
+from preview.lifecycle import Deps, TaggedResource
+from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeTagged
+
+LIVE = ("pr-7", "pr-8")
+
+
+def _inject(auto: FakeAutomation, fault: str, stack: str) -> None:
+    if fault == "lock-held-then-released":
+        auto.hold_lock(stack, release_after_polls=3)
+    elif fault == "lock-stale":
+        auto.hold_lock(stack, age=timedelta(hours=5))
+    elif fault == "lock-dead-pid-this-host":
+        auto.hold_lock(stack, host="runner-here", pid=999_999)
+    elif fault.startswith("transient-"):
+        op, k = fault.split("-")[1], int(fault.split("-")[2])
+        auto.transient[(op, stack)] = k
+    elif fault == "destroy-halfway":
+        auto.halfway[stack] = 1
+    elif fault == "destroy-halfway-twice":
+        auto.halfway[stack] = 2
+    elif fault == "remove-fails":
+        auto.permanent[("remove", stack)] = 1
+    elif fault == "stack-already-gone":
+        del auto.stacks[stack]
+
+
+FAULTS = [
+    "none",
+    "lock-held-then-released",
+    "lock-stale",
+    "lock-dead-pid-this-host",
+    "transient-refresh-3",
+    "transient-destroy-4",
+    "transient-remove-2",
+    "transient-destroy-9",  # more than the retries: the first run fails, the second converges
+    "destroy-halfway",
+    "destroy-halfway-twice",
+    "remove-fails",
+    "stack-already-gone",
+]
+
+
+def _world(clock: Clock) -> FakeAutomation:
+    auto = FakeAutomation(clock)
+    for name in ("pr-3", *LIVE):
+        auto.add(name, expires=clock.now() + timedelta(days=1))
+    auto.add("staging")
+    return auto
+
+
+def _untouched(before: FakeAutomation, after: FakeAutomation, names: tuple[str, ...]) -> None:
+    for name in names:
+        assert after.stacks[name] == before.stacks[name]
+        assert not [c for c in after.calls if c[1] == name and c[0] != "config"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_down_converges_on_rerun(fault: str, clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """Whatever fails half-way, re-running `down` (once per hard failure) leaves nothing behind."""
+    auto = _world(clock)
+    _inject(auto, fault, "pr-3")
+    deps = make_deps(automation=auto)
+    for _ in range(3):
+        try:
+            lifecycle.down(deps, 3)
+            break
+        except PreviewError:
+            continue
+    assert "pr-3" not in auto.stacks
+    assert not [r for r in auto.tagged() if r.pr == 3]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_down_never_touches_other_stacks(
+    fault: str, clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """Tearing down pr-3 under any fault leaves live previews and staging exactly as they were."""
+    auto = _world(clock)
+    _inject(auto, fault, "pr-3")
+    before = copy.deepcopy(auto)
+    deps = make_deps(automation=auto)
+    for _ in range(2):
+        with contextlib.suppress(PreviewError):
+            lifecycle.down(deps, 3)
+    _untouched(before, auto, (*LIVE, "staging"))
+
+
+def test_down_never_breaks_a_live_fresh_lock(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A lock whose holder is alive and younger than lock_stale_s is waited for, then exit 4."""
+    auto = _world(clock)
+    auto.hold_lock("pr-3", host="runner-b", age=timedelta(minutes=10))
+    deps = make_deps(automation=auto)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.down(deps, 3)
+    assert err.value.exit_code == LOCKED
+    assert auto.broken == [] and "pr-3" in auto.stacks
+    assert ("destroy", "pr-3") not in auto.calls
+
+
+def test_lock_on_this_host_with_live_pid_is_not_broken(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """Same host is not enough to break a lock: the holder's pid must also be gone."""
+    auto = _world(clock)
+    auto.hold_lock("pr-3", host="runner-here", pid=1)
+    deps = make_deps(automation=auto, pid_alive=lambda pid: pid == 1)
+    with pytest.raises(PreviewError):
+        lifecycle.down(deps, 3)
+    assert auto.broken == []
+
+
+@pytest.mark.parametrize(
+    ("host", "age_h", "pid_alive", "gone"),
+    [
+        ("runner-here", 0.1, False, True),  # our host, process dead
+        ("runner-here", 0.1, True, False),  # our host, process alive
+        ("runner-b", 0.1, False, False),  # other host: a pid there tells us nothing
+        ("runner-b", 3.9, True, False),  # under lock_stale_s (4 h)
+        ("runner-b", 4.1, True, True),  # over lock_stale_s: the CI job was killed long ago
+    ],
+)
+def test_lock_breaking_rule(
+    host: str,
+    age_h: float,
+    pid_alive: bool,
+    gone: bool,
+    clock: Clock,
+    make_deps: Callable[..., Deps],
+) -> None:
+    """holder_gone is exactly: (same host and pid dead) or (older than lock_stale_s)."""
+    auto = FakeAutomation(clock)
+    auto.hold_lock("pr-1", host=host, age=timedelta(hours=age_h))
+    deps = make_deps(automation=auto, pid_alive=lambda pid: pid_alive)
+    assert lifecycle.holder_gone(deps, auto.locks["pr-1"].info) is gone
+
+
+def test_down_reports_each_step_and_marks_deployment_inactive(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """down deletes the PR's indices, deactivates the deployment and ends on a 'removed' comment."""
+    auto = _world(clock)
+    deps = make_deps(automation=auto)
+    lifecycle.down(deps, 3)
+    reporter = deps.reporter
+    assert isinstance(reporter, FakeReporter)
+    assert reporter.states[3] == ["inactive"]
+    assert "removed" in reporter.comments[3][-1]
+    assert deps.indices.deleted == ["pr-3-"]  # type: ignore[union-attr]
+
+
+def test_failed_down_says_so_in_the_pr(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A teardown that stops half-way leaves a comment with the error and the re-run advice."""
+    auto = _world(clock)
+    auto.halfway["pr-3"] = 1
+    deps = make_deps(automation=auto)
+    with pytest.raises(PreviewError):
+        lifecycle.down(deps, 3)
+    last = deps.reporter.comments[3][-1]  # type: ignore[union-attr]
+    assert "teardown stopped" in last and "preview down --pr 3" in last
+
+
+# --- the reaper -------------------------------------------------------------------------------
+
+
+def _reaper_world(clock: Clock) -> tuple[FakeAutomation, set[int], set[int], list[TaggedResource]]:
+    """48 previews: open, closed, expired, half-destroyed, config-less; plus strays and staging."""
+    auto = FakeAutomation(clock)
+    now = clock.now()
+    open_prs: set[int] = set()
+    orphans: set[int] = set()
+    for pr in range(1, 49):
+        kind = pr % 6
+        name = f"pr-{pr}"
+        if kind == 0:  # open, fresh
+            auto.add(name, expires=now + timedelta(hours=30))
+            open_prs.add(pr)
+        elif kind == 1:  # closed PR
+            auto.add(name, expires=now + timedelta(hours=30))
+            orphans.add(pr)
+        elif kind == 2:  # open PR but TTL passed
+            auto.add(name, expires=now - timedelta(minutes=1))
+            open_prs.add(pr)
+            orphans.add(pr)
+        elif kind == 3:  # closed and half-destroyed by an earlier failed down
+            auto.add(name, expires=now + timedelta(hours=1), resources=2)
+            orphans.add(pr)
+        elif kind == 4:  # open PR, stack without config yet (first up still running)
+            auto.add(name, config=False)
+            open_prs.add(pr)
+        else:  # closed, expired, with an empty stack left by a failed remove
+            auto.add(name, expires=now - timedelta(days=3), resources=0)
+            orphans.add(pr)
+    auto.add("staging")
+    auto.add("prod")
+    strays = [
+        TaggedResource("arn:aws:sqs:us-east-1:1:pp-pr-90-q", 90, now - timedelta(hours=1)),
+        TaggedResource("arn:aws:sqs:us-east-1:1:pp-pr-91-q", 91, now + timedelta(days=1)),
+    ]
+    open_prs.add(91)  # stray of an open PR: its first deploy is under way, keep it
+    return auto, open_prs, orphans, strays
+
+
+def test_reaper_finds_every_orphan(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """Dry run: orphans are exactly the closed or expired previews plus strays of closed PRs."""
+    auto, open_prs, orphans, strays = _reaper_world(clock)
+    deps = make_deps(
+        automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
+    )
+    result = lifecycle.reap(deps, dry_run=True)
+    assert result.orphans == orphans | {90}
+    assert not [c for c in auto.calls if c[0] in ("refresh", "destroy", "remove", "up")]
+
+
+def test_reaper_destroys_orphans_and_spares_live_previews(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """After a reap, only open unexpired previews and long-lived stacks remain, untouched."""
+    auto, open_prs, orphans, strays = _reaper_world(clock)
+    before = copy.deepcopy(auto)
+    deps = make_deps(
+        automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
+    )
+    lifecycle.reap(deps)
+    live = {f"pr-{pr}" for pr in range(1, 49) if pr not in orphans}
+    assert set(auto.stacks) == live | {"staging", "prod"}
+    _untouched(before, auto, tuple(live | {"staging", "prod"}))
+
+
+def test_reaper_reports_tagged_leftovers(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A tagged resource of a closed PR that no stack owns is listed as a stray, not hidden."""
+    auto, open_prs, _, strays = _reaper_world(clock)
+    deps = make_deps(
+        automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
+    )
+    result = lifecycle.reap(deps)
+    assert [r.arn for r in result.leftovers] == ["arn:aws:sqs:us-east-1:1:pp-pr-90-q"]
+    assert any(r.action == "stray" and r.pr == 90 for r in result.rows)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_reap_converges_under_faults(
+    fault: str, clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """With a fault on a closed PR's stack, re-run reaps remove it; live ones stay intact."""
+    auto = _world(clock)
+    _inject(auto, fault, "pr-3")
+    before = copy.deepcopy(auto)
+    deps = make_deps(automation=auto, reporter=FakeReporter(set(map(int, (s[3:] for s in LIVE)))))
+    deps.tagged = FakeTagged(auto)
+    for _ in range(3):
+        result = lifecycle.reap(deps)
+        if not any(r.action in ("failed", "stray") for r in result.rows):
+            break
+    assert "pr-3" not in auto.stacks
+    _untouched(before, auto, (*LIVE, "staging"))

@@ -1,0 +1,171 @@
+"""`preview up`: plan, cap policy, racing pushes, smoke verdicts and what the PR sees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from preview import lifecycle
+from preview.errors import CAPPED, SMOKE_FAILED, UNAVAILABLE, USAGE, PreviewError
+from preview.lifecycle import Deps
+from preview.report import MARKER, SmokeResult
+from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeSmoke
+
+SHA1 = "1111111aaaaaaa"
+SHA2 = "2222222bbbbbbb"
+
+
+def test_up_sets_the_contract_config_over_the_template(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """The stack gets pr, sha, branch, expiresAt = now + TTL, and keeps the template's keys."""
+    auto = FakeAutomation(clock)
+    deps = make_deps(automation=auto, reporter=FakeReporter({12}))
+    lifecycle.up(deps, 12, SHA1, "feature/x")
+    cfg = auto.stacks["pr-12"].config
+    assert (cfg["pr"], cfg["sha"], cfg["branch"]) == ("12", SHA1, "feature/x")
+    expires = datetime.fromisoformat(cfg["expiresAt"].replace("Z", "+00:00"))
+    assert expires == clock.now() + timedelta(hours=deps.settings.ttl_hours)
+    assert cfg["stagingStack"].endswith("/staging") and cfg["loadBalancing"] == "shared"
+
+
+def test_new_push_updates_the_same_preview(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A second push to a PR updates stack pr-N in place: one stack, two updates, newest sha."""
+    auto = FakeAutomation(clock)
+    reporter = FakeReporter({12})
+    deps = make_deps(automation=auto, reporter=reporter)
+    lifecycle.up(deps, 12, SHA1)
+    reporter.open[12] = SHA2
+    lifecycle.up(deps, 12, SHA2)
+    assert list(auto.stacks) == ["pr-12"]
+    assert auto.stacks["pr-12"].updates == 2 and auto.stacks["pr-12"].config["sha"] == SHA2
+
+
+def test_newer_push_wins_over_a_deploy_in_flight(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """The newer run waits for the running deploy's lock; the older run then deploys nothing."""
+    auto = FakeAutomation(clock)
+    auto.add("pr-12", sha=SHA1)
+    auto.hold_lock("pr-12", host="runner-b", release_after_polls=2)  # run of SHA1 in flight
+    reporter = FakeReporter({12})
+    reporter.open[12] = SHA2
+    deps = make_deps(automation=auto, reporter=reporter)
+    newer = lifecycle.up(deps, 12, SHA2)
+    older = lifecycle.up(deps, 12, SHA1)  # e.g. a retried job of the old push
+    assert (newer.outcome, older.outcome) == ("deployed", "superseded")
+    assert auto.stacks["pr-12"].config["sha"] == SHA2 and auto.broken == []
+
+
+def test_cap_reached_queues_and_says_so(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """At the cap with policy queue: exit 6, nothing deployed, the PR comment explains it."""
+    auto = FakeAutomation(clock)
+    for pr in range(1, 6):
+        auto.add(f"pr-{pr}")
+    reporter = FakeReporter({9})
+    deps = make_deps(automation=auto, reporter=reporter)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 9, SHA1)
+    assert err.value.exit_code == CAPPED
+    assert "pr-9" not in auto.stacks
+    assert "queued" in reporter.comments[9][-1] and "cap is 5" in reporter.comments[9][-1]
+
+
+def test_cap_reached_evicts_the_oldest_idle_preview(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+) -> None:
+    """Policy evict-oldest-idle removes the preview idle longest and deploys the new PR."""
+    auto = FakeAutomation(clock)
+    for pr, hours_ago in [(1, 2), (2, 50), (3, 30), (4, 1), (5, 3)]:
+        auto.add(f"pr-{pr}", updated=clock.now() - timedelta(hours=hours_ago))
+    s = settings.model_copy(update={"eviction_policy": "evict-oldest-idle"})
+    deps = make_deps(automation=auto, settings=s, reporter=FakeReporter({9}))
+    lifecycle.up(deps, 9, SHA1)
+    assert sorted(auto.stacks) == ["pr-1", "pr-3", "pr-4", "pr-5", "pr-9"]
+
+
+def test_cap_with_no_idle_preview_queues_even_when_evicting(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+) -> None:
+    """Eviction never removes a preview that was updated within idle_hours."""
+    auto = FakeAutomation(clock)
+    for pr in range(1, 6):
+        auto.add(f"pr-{pr}", updated=clock.now() - timedelta(hours=1))
+    s = settings.model_copy(update={"eviction_policy": "evict-oldest-idle"})
+    deps = make_deps(automation=auto, settings=s, reporter=FakeReporter({9}))
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 9, SHA1)
+    assert err.value.exit_code == CAPPED and len(auto.stacks) == 5
+
+
+def test_smoke_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A failed smoke gate exits 5; the comment names the failing tests; deployment: failure."""
+    reporter = FakeReporter({12})
+    smoke = FakeSmoke(
+        SmokeResult("FAILED", ("test_home_page", "test_search_finds_seed"), "Smoke failed")
+    )
+    deps = make_deps(reporter=reporter, smoke=smoke)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 12, SHA1)
+    assert err.value.exit_code == SMOKE_FAILED
+    body = reporter.comments[12][-1]
+    assert "test_home_page" in body and "test_search_finds_seed" in body
+    assert reporter.states[12] == ["in_progress", "failure"]
+
+
+def test_smoke_runs_against_the_stack_outputs(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """up starts the state machine named by the stack outputs, with the URL and sha as input."""
+    smoke = FakeSmoke()
+    deps = make_deps(reporter=FakeReporter({12}), smoke=smoke)
+    result = lifecycle.up(deps, 12, SHA1)
+    arn, name, payload = smoke.runs[0]
+    assert arn.endswith(":stateMachine:pr-12") and name.startswith("pr-12-")
+    assert payload == {"pr": 12, "sha": SHA1, "url": result.url}
+
+
+def test_deploy_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """A failed Pulumi update is reported in the comment with the fix, and exits 3."""
+    auto = FakeAutomation(clock)
+    auto.add("pr-12")
+    auto.permanent[("up", "pr-12")] = 1
+    reporter = FakeReporter({12})
+    deps = make_deps(automation=auto, reporter=reporter)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 12, SHA1)
+    assert err.value.exit_code == UNAVAILABLE
+    assert "deploy failed" in reporter.comments[12][-1]
+    assert "DependencyViolation" in reporter.comments[12][-1]
+    assert reporter.states[12] == ["in_progress", "failure"]
+
+
+def test_transient_up_failures_are_retried(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """Throttling during up is retried with growing backoff and the deploy succeeds."""
+    auto = FakeAutomation(clock)
+    auto.add("pr-12")
+    auto.transient[("up", "pr-12")] = 3
+    deps = make_deps(automation=auto, reporter=FakeReporter({12}))
+    assert lifecycle.up(deps, 12, SHA1).outcome == "deployed"
+    assert clock.slept == [2, 4, 8]
+
+
+@pytest.mark.parametrize("sha", ["", "XYZ", "12345", "g" * 40, "a" * 41])
+def test_bad_sha_is_a_usage_error_naming_the_flag(sha: str, make_deps: Callable[..., Deps]) -> None:
+    """--sha must look like a commit; the error names the flag and the fix."""
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(make_deps(), 12, sha)
+    assert err.value.exit_code == USAGE and "--sha" in err.value.message
+
+
+def test_report_goes_to_the_step_summary(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+) -> None:
+    """With GITHUB_STEP_SUMMARY set, the final report Markdown is appended to that file."""
+    summary = tmp_path / "summary.md"
+    s = settings.model_copy(update={"step_summary": summary})
+    deps = make_deps(settings=s, reporter=FakeReporter({12}))
+    lifecycle.up(deps, 12, SHA1)
+    text = summary.read_text()
+    assert MARKER in text and "ready" in text and "https://pr-12.preview.example.com" in text
