@@ -55,7 +55,7 @@ class GitHubReporter:
             seconds_between_writes=1.0 if throttle else None,
             lazy=True,
         )
-        self._repo = self._gh.get_repo(repository, lazy=True)
+        self._repo = self._gh.get_repo(repository)
 
     def _call(self, what: str, fn: Any) -> Any:
         try:

@@ -1,0 +1,236 @@
+"""A local GitHub REST double: a real HTTP server on 127.0.0.1 with the endpoints we use.
+
+Issues comments (list, create, edit, delete), pulls (list, get), deployments (list newest
+first, create) and deployment statuses (list newest first, create). `fail(...)` queues canned
+error answers (rate limits, 5xx) for matching requests, which are answered before the real
+handler runs, like GitHub failing in front of the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class State:
+    owner: str = "acme"
+    repo: str = "shop"
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    next_id: int = 100
+    faults: list[Fault] = field(default_factory=list)
+    log: list[tuple[str, str, int]] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+    token: str = ""
+
+
+class GitHubDouble:
+    def __init__(self, token: str = "") -> None:
+        self.state = State(token=token)
+        self.lock = threading.Lock()
+        handler = type("Handler", (_Handler,), {"double": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def __enter__(self) -> GitHubDouble:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- scenario helpers ---------------------------------------------------------------------
+
+    def open_pr(self, number: int, sha: str, state: str = "open") -> None:
+        with self.lock:
+            self.state.pulls[number] = {"number": number, "state": state, "sha": sha}
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str = "Server Error",
+    ) -> None:
+        with self.lock:
+            self.state.faults.append(
+                Fault(method, re.compile(path), status, headers or {}, {"message": message}, times)
+            )
+
+    def comments_on(self, pr: int) -> list[dict[str, Any]]:
+        return [c for c in self.state.comments.values() if c["issue"] == pr]
+
+    def statuses_of(self, env: str) -> list[str]:
+        """Every status of every deployment of `env`, oldest first."""
+        out: list[str] = []
+        for dep_id in sorted(self.state.deployments):
+            if self.state.deployments[dep_id]["environment"] == env:
+                out += [s["state"] for s in self.state.statuses.get(dep_id, [])]
+        return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    double: GitHubDouble
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _dispatch(self, method: str) -> None:
+        d = self.double
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        payload = json.loads(self.rfile.read(length) or b"{}") if length else {}
+        with d.lock:
+            d.state.auth.append(self.headers.get("Authorization", ""))
+            for fault in d.state.faults:
+                if fault.times > 0 and fault.method == method and fault.path.search(url.path):
+                    fault.times -= 1
+                    d.state.log.append((method, url.path, fault.status))
+                    self._send(fault.status, fault.body, fault.headers)
+                    return
+            if d.state.token and self.headers.get("Authorization") != f"token {d.state.token}":
+                d.state.log.append((method, url.path, 401))
+                self._send(401, {"message": "Bad credentials"})
+                return
+            status, body = self._route(method, url.path, parse_qs(url.query), payload)
+            d.state.log.append((method, url.path, status))
+        self._send(status, body)
+
+    def _base(self) -> str:
+        s = self.double.state
+        return f"{self.double.url}/repos/{s.owner}/{s.repo}"
+
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        s = self.double.state
+        base = f"/repos/{s.owner}/{s.repo}"
+        if not path.startswith(base):
+            return 404, {"message": "Not Found"}
+        rest = path[len(base) :]
+        if m := re.fullmatch(r"/issues/(\d+)", rest):
+            n = int(m.group(1))
+            return 200, {"number": n, "url": f"{self._base()}/issues/{n}", "id": n}
+        if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
+            n = int(m.group(1))
+            if method == "GET":
+                ours = sorted((c for c in s.comments.values() if c["issue"] == n), key=_id)
+                return 200, [self._comment(c) for c in ours]
+            s.next_id += 1
+            s.comments[s.next_id] = {"id": s.next_id, "issue": n, "body": body["body"]}
+            return 201, self._comment(s.comments[s.next_id])
+        if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
+            cid = int(m.group(1))
+            if cid not in s.comments:
+                return 404, {"message": "Not Found"}
+            if method == "DELETE":
+                del s.comments[cid]
+                return 204, None
+            if method == "PATCH":
+                s.comments[cid]["body"] = body["body"]
+            return 200, self._comment(s.comments[cid])
+        if rest == "/pulls":
+            want = query.get("state", ["open"])[0]
+            pulls = [p for n, p in sorted(s.pulls.items()) if want in ("all", p["state"])]
+            return 200, [self._pull(p) for p in pulls]
+        if m := re.fullmatch(r"/pulls/(\d+)", rest):
+            pull = s.pulls.get(int(m.group(1)))
+            return (200, self._pull(pull)) if pull else (404, {"message": "Not Found"})
+        if rest == "/deployments":
+            if method == "POST":
+                s.next_id += 1
+                s.deployments[s.next_id] = {
+                    "id": s.next_id,
+                    "sha": body["ref"],
+                    "ref": body["ref"],
+                    "environment": body.get("environment", "production"),
+                    "task": body.get("task", "deploy"),
+                    "transient_environment": body.get("transient_environment", False),
+                }
+                return 201, self._deployment(s.deployments[s.next_id])
+            env = query.get("environment", [None])[0]
+            deps = [d for d in s.deployments.values() if env in (None, d["environment"])]
+            return 200, [self._deployment(d) for d in sorted(deps, key=_id, reverse=True)]
+        if m := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
+            dep_id = int(m.group(1))
+            if dep_id not in s.deployments:
+                return 404, {"message": "Not Found"}
+            if method == "POST":
+                s.next_id += 1
+                status = {"id": s.next_id, **body}
+                s.statuses.setdefault(dep_id, []).append(status)
+                return 201, {**status, "url": f"{self._base()}/deployments/{dep_id}/statuses"}
+            return 200, list(reversed(s.statuses.get(dep_id, [])))
+        return 404, {"message": "Not Found"}
+
+    def _comment(self, c: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": c["id"],
+            "body": c["body"],
+            "url": f"{self._base()}/issues/comments/{c['id']}",
+            "issue_url": f"{self._base()}/issues/{c['issue']}",
+        }
+
+    def _pull(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "number": p["number"],
+            "state": p["state"],
+            "url": f"{self._base()}/pulls/{p['number']}",
+            "head": {"sha": p["sha"], "ref": f"branch-{p['number']}"},
+        }
+
+    def _deployment(self, d: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self._base()}/deployments/{d['id']}"
+        return {**d, "url": url, "statuses_url": f"{url}/statuses"}
+
+
+def _id(item: dict[str, Any]) -> int:
+    return int(item["id"])
