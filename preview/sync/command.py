@@ -1,0 +1,170 @@
+"""`preview sync`: seed (or incrementally update, or delete) a preview's OpenSearch indices.
+
+Only stdlib and click at top level (the CLI lists commands without importing SQLAlchemy or
+opensearch-py). Progress goes to stderr; the last stdout line is one JSON summary, also on failure,
+so the Step Functions task that runs this can carry it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+_ENV = "PREVIEW_SYNC_"
+
+
+def _database_url(url: str | None) -> str:
+    """PREVIEW_SYNC_DATABASE_URL, or one built from the PREVIEW_SYNC_DB_* parts ECS is given."""
+    import os
+
+    import sqlalchemy as sa
+
+    from preview.errors import UsageError
+
+    if url:
+        return url
+    host = os.environ.get(f"{_ENV}DB_HOST")
+    if not host:
+        raise UsageError(
+            "no source database configured",
+            hint="set PREVIEW_SYNC_DATABASE_URL (e.g. mysql+pymysql://user:pw@host/db) or "
+            "PREVIEW_SYNC_DB_HOST/_DB_NAME/_DB_USER/_DB_PASSWORD",
+        )
+    port = os.environ.get(f"{_ENV}DB_PORT", "")
+    if port and not port.isdigit():
+        raise UsageError(f"PREVIEW_SYNC_DB_PORT={port!r} is not a number", hint="e.g. 3306")
+    return sa.URL.create(
+        os.environ.get(f"{_ENV}DB_DRIVER", "mysql+pymysql"),
+        username=os.environ.get(f"{_ENV}DB_USER", "app_admin"),
+        password=os.environ.get(f"{_ENV}DB_PASSWORD") or None,
+        host=host,
+        port=int(port) if port else None,
+        database=os.environ.get(f"{_ENV}DB_NAME") or None,
+        query={"charset": "utf8mb4"}
+        if "mysql" in os.environ.get(f"{_ENV}DB_DRIVER", "mysql")
+        else {},
+    ).render_as_string(hide_password=False)
+
+
+def _emit(summary: dict[str, Any]) -> None:
+    sys.stderr.flush()
+    click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@click.command("sync")
+@click.option(
+    "--spec",
+    "spec_path",
+    envvar=f"{_ENV}SPEC",
+    type=click.Path(dir_okay=False),
+    help="Sync spec YAML (indices, sources, mappings). [env PREVIEW_SYNC_SPEC]",
+)
+@click.option(
+    "--database-url",
+    envvar=f"{_ENV}DATABASE_URL",
+    help="SQLAlchemy URL of the source database. [env PREVIEW_SYNC_DATABASE_URL]",
+)
+@click.option(
+    "--opensearch-url",
+    envvar=f"{_ENV}OPENSEARCH_URL",
+    required=True,
+    help="OpenSearch endpoint. [env PREVIEW_SYNC_OPENSEARCH_URL]",
+)
+@click.option(
+    "--prefix",
+    envvar=f"{_ENV}INDEX_PREFIX",
+    required=True,
+    help="Index/alias prefix of this preview, e.g. pr-12-. [env PREVIEW_SYNC_INDEX_PREFIX]",
+)
+@click.option(
+    "--aws-region",
+    envvar=f"{_ENV}AWS_REGION",
+    default=None,
+    help="Sign requests with SigV4 for this region. [env PREVIEW_SYNC_AWS_REGION]",
+)
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Upsert rows changed since the stored watermark instead of rebuilding.",
+)
+@click.option(
+    "--delete-prefix",
+    is_flag=True,
+    help="Delete every index of the prefix (on preview destroy) and exit.",
+)
+@click.option("--index", "only", multiple=True, help="Only this index of the spec (repeatable).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 100_000),
+    default=2000,
+    show_default=True,
+    envvar=f"{_ENV}CHUNK_SIZE",
+    help="Documents per _bulk request.",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    envvar=f"{_ENV}PARALLELISM",
+    help="_bulk requests in flight.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(100, 1_000_000),
+    default=5000,
+    show_default=True,
+    help="Rows per server-side cursor fetch.",
+)
+def sync(
+    spec_path: str | None,
+    database_url: str | None,
+    opensearch_url: str,
+    prefix: str,
+    aws_region: str | None,
+    incremental: bool,
+    delete_prefix: bool,
+    only: tuple[str, ...],
+    chunk_size: int,
+    parallelism: int,
+    batch: int,
+) -> None:
+    """Seed a preview's OpenSearch indices from its database (versioned index + alias swap)."""
+    from preview.errors import PreviewError, UsageError
+    from preview.sync import engine as eng
+
+    try:
+        client = eng.make_client(opensearch_url, aws_region=aws_region, pool=parallelism + 2)
+        if delete_prefix:
+            deleted = eng.delete_prefix(client, eng.check_prefix(prefix))
+            _emit({"status": "ok", "mode": "delete-prefix", "prefix": prefix, "deleted": deleted})
+            return
+        if not spec_path:
+            raise UsageError("no sync spec given", hint="pass --spec FILE or set PREVIEW_SYNC_SPEC")
+        import sqlalchemy as sa
+
+        from preview.sync.spec import load_spec
+
+        spec = load_spec(spec_path)
+        url = _database_url(database_url)
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
+            raise UsageError(
+                f"database URL is not usable: {exc}",
+                hint="use mysql+pymysql://user:pw@host:3306/db or postgresql+psycopg://...",
+            ) from None
+        opts = eng.Options(chunk_size=chunk_size, parallelism=parallelism, batch=batch)
+        summary = eng.run_sync(
+            spec, engine, client, prefix, incremental=incremental, only=only, opts=opts
+        )
+        _emit(summary)
+    except eng.SyncFailed as exc:
+        _emit(exc.summary)
+        raise
+    except PreviewError as exc:
+        _emit({"status": "failed", "prefix": prefix, "error": exc.message})
+        raise
