@@ -16,8 +16,10 @@ How the preview permissions are kept narrow (what a PR branch can do with its ro
   deletes need the `preview:pr` tag on the resource (`aws:ResourceTag`) where the service
   supports tag conditions (ECS, ELBv2, EC2, ACM, Lambda, Step Functions, Logs);
 * elsewhere by the physical-name prefix of preview stacks, `pp-pr-*` (components/naming.py:
-  RDS, IAM, OpenSearch, Step Functions, Lambda, Logs), and the host `pr-*.<zone>` for Route53;
-* roles it creates must carry the boundary, so a PR cannot mint a more powerful role;
+  RDS, OpenSearch, Step Functions, Lambda), `/preview-platform/pr-*` for log groups and the
+  host `pr-*.<zone>` for Route53;
+* IAM roles (autonamed, so no prefix) by tag, and every role it creates or edits must carry the
+  boundary `pp-preview-boundary`, so a PR cannot mint a role more powerful than that;
 * an explicit deny on anything tagged `environment=prod` or named `pp-prod*` wins over all of it.
 """
 
@@ -352,19 +354,35 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             ],
             "RdsPreview",
         ),
-        # IAM roles of the preview's tasks, Lambda and state machine: bounded.
+        # IAM roles of the preview's tasks, Lambda and state machine. Pulumi autonames them
+        # (no stable prefix), so they are scoped by tag, and every one must carry the boundary.
         {
-            "Sid": "IamCreateBounded",
+            "Sid": "IamCreateBoundedTagged",
+            "Effect": "Allow",
+            "Action": ["iam:CreateRole", "iam:TagRole"],
+            "Resource": "arn:aws:iam::*:role/*",
+            "Condition": {
+                "StringEquals": {
+                    "iam:PermissionsBoundary": boundary_arn,
+                    "aws:RequestTag/managed-by": "preview-platform",
+                },
+                "Null": {"aws:RequestTag/preview:pr": "false"},
+            },
+        },
+        {
+            "Sid": "IamPoliciesBounded",
             "Effect": "Allow",
             "Action": [
-                "iam:CreateRole",
                 "iam:PutRolePolicy",
                 "iam:DeleteRolePolicy",
                 "iam:AttachRolePolicy",
                 "iam:DetachRolePolicy",
             ],
-            "Resource": [f"arn:aws:iam::*:role/{p}*"],
-            "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}},
+            "Resource": "arn:aws:iam::*:role/*",
+            "Condition": {
+                "StringEquals": {"iam:PermissionsBoundary": boundary_arn},
+                "Null": {"aws:ResourceTag/preview:pr": "false"},
+            },
         },
         {
             "Sid": "IamAttachOnlyServicePolicies",
@@ -373,7 +391,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             "Resource": "*",
             "Condition": {"ArnNotEquals": {"iam:PolicyARN": list(ATTACHABLE_POLICIES)}},
         },
-        _allow(
+        _tagged_change(
             [
                 "iam:GetRole",
                 "iam:GetRolePolicy",
@@ -384,14 +402,14 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                 "iam:TagRole",
                 "iam:UntagRole",
             ],
-            [f"arn:aws:iam::*:role/{p}*"],
+            ["arn:aws:iam::*:role/*"],
             "IamManagePreviewRoles",
         ),
         {
             "Sid": "IamPassPreviewRoles",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": [f"arn:aws:iam::*:role/{p}*"],
+            "Resource": "arn:aws:iam::*:role/*",
             "Condition": {
                 "StringEquals": {
                     "iam:PassedToService": [
@@ -399,7 +417,8 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                         "lambda.amazonaws.com",
                         "states.amazonaws.com",
                     ]
-                }
+                },
+                "Null": {"aws:ResourceTag/preview:pr": "false"},
             },
         },
         # Log groups, the health-check Lambda and the smoke state machine.
@@ -414,7 +433,10 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                 "logs:ListTagsForResource",
                 "logs:ListTagsLogGroup",
             ],
-            [f"arn:aws:logs:*:*:log-group:*{p}*"],
+            [
+                "arn:aws:logs:*:*:log-group:/preview-platform/pr-*",
+                f"arn:aws:logs:*:*:log-group:/aws/lambda/{p}*",
+            ],
             "Logs",
         ),
         _allow(
@@ -566,7 +588,13 @@ def boundary_policy() -> dict[str, Any]:
                 ["arn:aws:events:*:*:rule/StepFunctionsGetEventsForECSTaskRule"],
                 "SfnEcsSync",
             ),
-            _allow(["iam:PassRole"], [f"arn:aws:iam::*:role/{p}*"], "PassPreviewRoles"),
+            {
+                "Sid": "PassPreviewRoles",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": "arn:aws:iam::*:role/*",
+                "Condition": {"Null": {"aws:ResourceTag/preview:pr": "false"}},
+            },
             _allow(
                 ["es:ESHttp*"],
                 [f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/pr-*", f"arn:aws:es:*:*:domain/{p}*"],

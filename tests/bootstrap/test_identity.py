@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
 import pytest
@@ -15,50 +14,31 @@ from components.bootstrap import (
     trust_policy,
 )
 from tests.bootstrap.conftest import ACCOUNT, Build, RecordingMocks
+from tests.bootstrap.iam_eval import allowed
 
 ROLE = "aws:iam/role:Role"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/pp-preview-boundary"
+PREVIEW_TAGS = {"preview:pr": "12", "managed-by": "preview-platform", "environment": "pr-12"}
+PROD_TAGS = {"environment": "prod", "managed-by": "preview-platform"}
+A = "arn:aws"
+ACC = f"eu-west-1:{ACCOUNT}"
+TASK_ROLE = f"{A}:iam::{ACCOUNT}:role/app-web-task-1a2b"
 
 
 def _args(**extra: Any) -> GithubIdentityArgs:
     return GithubIdentityArgs(github_org="acme", github_repo="shop", **extra)
 
 
+def _preview() -> dict[str, Any]:
+    return preview_policy(
+        _args(state_bucket="acme-state", preview_zone="preview.acme.dev"), BOUNDARY
+    )
+
+
 def _condition(trust: dict[str, Any]) -> dict[str, Any]:
     (stmt,) = trust["Statement"]
     assert stmt["Action"] == "sts:AssumeRoleWithWebIdentity"
     return dict(stmt["Condition"])
-
-
-def _allowed(policy: dict[str, Any], action: str, resource: str) -> list[dict[str, Any]]:
-    """Allow statements whose action and resource patterns match (conditions not evaluated)."""
-    out = []
-    for s in policy["Statement"]:
-        actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
-        resources = [s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]
-        if (
-            s["Effect"] == "Allow"
-            and any(fnmatch.fnmatchcase(action, a) for a in actions)
-            and any(fnmatch.fnmatchcase(resource, r) for r in resources)
-        ):
-            out.append(s)
-    return out
-
-
-def _denied(policy: dict[str, Any], action: str, resource: str, tags: dict[str, str]) -> bool:
-    for s in policy["Statement"]:
-        if s["Effect"] != "Deny":
-            continue
-        actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
-        resources = [s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]
-        if not any(fnmatch.fnmatchcase(action, a) for a in actions):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
-            continue
-        cond = s.get("Condition", {}).get("StringEquals", {})
-        if all(tags.get(k.removeprefix("aws:ResourceTag/")) == v for k, v in cond.items()):
-            return True
-    return False
 
 
 def test_creates_provider_and_four_roles(build: Build) -> None:
@@ -92,8 +72,7 @@ def test_each_role_trusts_exactly_one_subject(build: Build, role: str, subject: 
     branch or environment assume the role."""
     mocks, outputs = build(github_org="acme", github_repo="shop")
     trust = mocks.named(f"github-{role}").json("assumeRolePolicy")
-    cond = _condition(trust)
-    assert cond == {
+    assert _condition(trust) == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": subject,
@@ -103,16 +82,18 @@ def test_each_role_trusts_exactly_one_subject(build: Build, role: str, subject: 
 
 
 def test_prod_role_is_not_assumable_from_a_pull_request(build: Build) -> None:
-    """A PR's token (sub ...:pull_request) matches the preview trust and never the prod trust."""
+    """A PR's token (sub ...:pull_request) satisfies the preview trust and no other."""
     mocks, _ = build(github_org="acme", github_repo="shop")
-    pr_sub = "repo:acme/shop:pull_request"
-    subs = {
-        r.inputs["name"]: _condition(r.json("assumeRolePolicy"))["StringEquals"][
-            "token.actions.githubusercontent.com:sub"
-        ]
-        for r in mocks.of_type(ROLE)
+    token = {
+        "token.actions.githubusercontent.com:sub": "repo:acme/shop:pull_request",
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
     }
-    assert [name for name, sub in subs.items() if sub == pr_sub] == ["pp-github-preview"]
+    assumable = [
+        r.inputs["name"]
+        for r in mocks.of_type(ROLE)
+        if _condition(r.json("assumeRolePolicy"))["StringEquals"] == token
+    ]
+    assert assumable == ["pp-github-preview"]
 
 
 def test_existing_provider_is_reused(build: Build) -> None:
@@ -125,10 +106,7 @@ def test_existing_provider_is_reused(build: Build) -> None:
 
 def test_preview_role_has_no_admin_statement() -> None:
     """No `*` action anywhere in an Allow of the preview policy, nor an unscoped service `x:*`."""
-    policy = preview_policy(
-        _args(state_bucket="acme-state", preview_zone="preview.acme.dev"), BOUNDARY
-    )
-    for s in policy["Statement"]:
+    for s in _preview()["Statement"]:
         if s["Effect"] != "Allow":
             continue
         actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
@@ -136,96 +114,125 @@ def test_preview_role_has_no_admin_statement() -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "resource"),
+    ("action", "resource", "tags"),
     [
-        ("rds:DeleteDBCluster", "arn:aws:rds:eu-west-1:123456789012:cluster:pp-prod-db"),
-        ("rds:ModifyDBCluster", "arn:aws:rds:eu-west-1:123456789012:cluster:pp-staging-db"),
-        ("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/pp-prod-task"),
-        ("iam:CreateRole", "arn:aws:iam::123456789012:role/admin"),
-        ("ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/pp-prod-app"),
-        ("states:StartExecution", "arn:aws:states:eu-west-1:123456789012:stateMachine:pp-prod-x"),
-        ("es:ESHttpDelete", "arn:aws:es:eu-west-1:123456789012:domain/pp-staging-search/app"),
-        ("lambda:UpdateFunctionCode", "arn:aws:lambda:eu-west-1:123456789012:function:pp-staging"),
-        ("s3:PutObject", "arn:aws:s3:::acme-state/.pulumi/stacks/preview-platform/prod.json"),
-        ("s3:PutObject", "arn:aws:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json"),
+        ("rds:DeleteDBCluster", f"{A}:rds:{ACC}:cluster:pp-prod-db", PROD_TAGS),
+        ("rds:ModifyDBCluster", f"{A}:rds:{ACC}:cluster:pp-staging-db", {}),
+        ("iam:PutRolePolicy", TASK_ROLE, PROD_TAGS),
+        ("iam:DeleteRole", f"{A}:iam::{ACCOUNT}:role/pp-github-prod", {}),
+        ("iam:PassRole", TASK_ROLE, {"environment": "staging"}),
+        ("ecs:UpdateService", f"{A}:ecs:{ACC}:service/pp-prod/web", PROD_TAGS),
+        ("ecs:UpdateService", f"{A}:ecs:{ACC}:service/pp-staging/web", {"environment": "staging"}),
+        ("elasticloadbalancing:DeleteRule", f"{A}:elasticloadbalancing:{ACC}:listener-rule/x", {}),
+        ("ec2:AuthorizeSecurityGroupIngress", f"{A}:ec2:{ACC}:security-group/sg-db", {}),
+        ("ecr:PutImage", f"{A}:ecr:{ACC}:repository/pp-prod-app", PROD_TAGS),
+        ("states:StartExecution", f"{A}:states:{ACC}:stateMachine:pp-prod-x", PROD_TAGS),
+        ("es:ESHttpDelete", f"{A}:es:{ACC}:domain/pp-staging-search/app", {}),
+        ("lambda:UpdateFunctionCode", f"{A}:lambda:{ACC}:function:pp-staging-health", {}),
+        ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/prod/app", {}),
+        ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/prod.json", {}),
+        ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json", {}),
+        ("route53:ChangeResourceRecordSets", f"{A}:route53:::hostedzone/Z1", {}),
     ],
 )
-def test_preview_role_cannot_touch_long_lived_resources(action: str, resource: str) -> None:
-    """By name, the preview role reaches only `pp-pr-*` things (and reads staging's state)."""
-    policy = preview_policy(_args(state_bucket="acme-state"), BOUNDARY)
-    assert _allowed(policy, action, resource) == []
+def test_preview_role_cannot_touch_long_lived_resources(
+    action: str, resource: str, tags: dict[str, str]
+) -> None:
+    """What a PR branch could try with its role against staging/prod resources is refused."""
+    names = {"route53__ChangeResourceRecordSetsNormalizedRecordNames": ["www.acme.dev"]}
+    assert not allowed(_preview(), action, resource, resource_tags=tags, **names)
 
 
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
-        ("rds:DeleteDBCluster", "arn:aws:rds:eu-west-1:123456789012:cluster:pp-pr-12-db"),
-        ("rds:RestoreDBClusterToPointInTime", "arn:aws:rds:eu-west-1:1:cluster:pp-staging-db"),
-        ("states:StartExecution", "arn:aws:states:eu-west-1:1:stateMachine:pp-pr-12-smoke"),
-        ("es:ESHttpDelete", "arn:aws:es:eu-west-1:1:domain/pp-staging-search/pr-12-items"),
-        ("ecr:PutImage", "arn:aws:ecr:eu-west-1:1:repository/pp-staging-tools"),
-        ("s3:PutObject", "arn:aws:s3:::acme-state/.pulumi/stacks/preview-platform/pr-12.json"),
-        ("s3:GetObject", "arn:aws:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json"),
+        ("rds:DeleteDBCluster", f"{A}:rds:{ACC}:cluster:pp-pr-12-db"),
+        ("rds:RestoreDBClusterToPointInTime", f"{A}:rds:{ACC}:cluster:pp-staging-db"),
+        ("states:StartExecution", f"{A}:states:{ACC}:stateMachine:pp-pr-12-smoke"),
+        ("states:DescribeExecution", f"{A}:states:{ACC}:execution:pp-pr-12-smoke:run-1"),
+        ("es:ESHttpDelete", f"{A}:es:{ACC}:domain/pp-staging-search/pr-12-items"),
+        ("ecr:PutImage", f"{A}:ecr:{ACC}:repository/pp-staging-tools"),
+        ("ecs:DeleteService", f"{A}:ecs:{ACC}:service/pp-staging/pp-pr-12-web"),
+        ("elasticloadbalancing:DeleteRule", f"{A}:elasticloadbalancing:{ACC}:listener-rule/x"),
+        ("ec2:DeleteSecurityGroup", f"{A}:ec2:{ACC}:security-group/sg-pr12"),
+        ("iam:DeleteRole", TASK_ROLE),
+        ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/app"),
+        ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/pr-12.json"),
+        ("s3:GetObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json"),
     ],
 )
-def test_preview_role_can_do_its_job(action: str, resource: str) -> None:
+def test_preview_role_can_manage_its_own_preview(action: str, resource: str) -> None:
     """The narrow policy still covers what `preview up/down` needs for a PR's own resources."""
-    policy = preview_policy(_args(state_bucket="acme-state"), BOUNDARY)
-    assert _allowed(policy, action, resource) != []
+    assert allowed(_preview(), action, resource, resource_tags=PREVIEW_TAGS)
 
 
-def test_prod_tagged_resources_are_denied_explicitly() -> None:
-    """Whatever an allow says, anything tagged environment=prod is denied to the preview role."""
-    policy = preview_policy(_args(), BOUNDARY)
-    arn = "arn:aws:ecs:eu-west-1:123456789012:service/pp-shared/web"
-    assert _denied(policy, "ecs:UpdateService", arn, {"environment": "prod"})
-    assert not _denied(policy, "ecs:UpdateService", arn, {"environment": "pr-12"})
-
-
-def test_tag_scoped_changes_require_the_preview_tag() -> None:
-    """ECS/ELB/EC2 changes need `preview:pr` on the resource; creates must send the tags."""
-    policy = preview_policy(_args(), BOUNDARY)
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    for sid in ("EcsChangeTagged", "ElbChangeTagged", "SgChangeTagged"):
-        assert by_sid[sid]["Condition"] == {"Null": {"aws:ResourceTag/preview:pr": "false"}}
-    for sid in ("EcsCreateTagged", "ElbCreateTagged", "SgCreateTagged"):
-        assert by_sid[sid]["Condition"] == {
-            "StringEquals": {"aws:RequestTag/managed-by": "preview-platform"},
-            "Null": {"aws:RequestTag/preview:pr": "false"},
-        }
+def test_creates_must_send_the_preview_tags() -> None:
+    """Creating a service, target group or security group without the preview tags is refused."""
+    policy = _preview()
+    cases = [
+        ("ecs:CreateService", "*"),
+        ("ec2:CreateSecurityGroup", f"{A}:ec2:{ACC}:security-group/*"),
+        ("elasticloadbalancing:CreateTargetGroup", "*"),
+    ]
+    for action, resource in cases:
+        assert allowed(policy, action, resource, request_tags=PREVIEW_TAGS), action
+        assert not allowed(policy, action, resource, request_tags={"team": "x"}), action
 
 
 def test_roles_created_by_a_preview_must_carry_the_boundary() -> None:
-    """A PR cannot mint a role more powerful than the boundary: CreateRole/PutRolePolicy are
-    allowed only with iam:PermissionsBoundary = the boundary, and removing it is denied."""
-    policy = preview_policy(_args(), BOUNDARY)
-    (create,) = _allowed(policy, "iam:CreateRole", "arn:aws:iam::1:role/pp-pr-12-task")
-    assert create["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}
-    assert _denied(policy, "iam:DeleteRolePermissionsBoundary", "arn:aws:iam::1:role/pp-pr-1", {})
+    """A PR cannot mint a role more powerful than the boundary: creating a role or writing its
+    policy needs iam:PermissionsBoundary = the boundary, and removing it is denied."""
+    policy = _preview()
+    assert allowed(
+        policy, "iam:CreateRole", TASK_ROLE, request_tags=PREVIEW_TAGS,
+        iam__PermissionsBoundary=BOUNDARY,
+    )  # fmt: skip
+    assert not allowed(policy, "iam:CreateRole", TASK_ROLE, request_tags=PREVIEW_TAGS)
+    assert not allowed(policy, "iam:PutRolePolicy", TASK_ROLE, resource_tags=PREVIEW_TAGS)
+    assert not allowed(
+        policy, "iam:DeleteRolePermissionsBoundary", TASK_ROLE, resource_tags=PREVIEW_TAGS,
+        iam__PermissionsBoundary=BOUNDARY,
+    )  # fmt: skip
+    assert not allowed(
+        policy, "iam:AttachRolePolicy", TASK_ROLE, resource_tags=PREVIEW_TAGS,
+        iam__PermissionsBoundary=BOUNDARY,
+        iam__PolicyARN="arn:aws:iam::aws:policy/AdministratorAccess",
+    )  # fmt: skip
     boundary_actions = {a for s in boundary_policy()["Statement"] for a in s["Action"]}
     assert not any(a.startswith("iam:") and a != "iam:PassRole" for a in boundary_actions)
 
 
+def test_prod_tag_wins_over_the_preview_tag() -> None:
+    """Even a resource carrying the preview tag is off limits once tagged environment=prod."""
+    arn = f"{A}:ecs:{ACC}:service/pp-shared/web"
+    tags = {**PREVIEW_TAGS, **PROD_TAGS}
+    assert allowed(_preview(), "ecs:UpdateService", arn, resource_tags=PREVIEW_TAGS)
+    assert not allowed(_preview(), "ecs:UpdateService", arn, resource_tags=tags)
+
+
 def test_preview_dns_is_limited_to_preview_hosts() -> None:
-    """Route53 changes are allowed only for names `pr-*.<preview zone>` (not the apex, not prod)."""
-    policy = preview_policy(_args(preview_zone="preview.acme.dev"), BOUNDARY)
-    (dns,) = [s for s in policy["Statement"] if s.get("Sid") == "DnsPreviewHostsOnly"]
-    names = dns["Condition"]["ForAllValues:StringLike"][
-        "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-    ]
-    assert fnmatch.fnmatchcase("pr-12.preview.acme.dev", names[0])
-    assert not any(fnmatch.fnmatchcase("www.acme.dev", n) for n in names)
-    assert not any(fnmatch.fnmatchcase("preview.acme.dev", n) for n in names)
+    """Route53 changes are allowed only for names `pr-*.<preview zone>` (not the apex, not www)."""
+    zone = f"{A}:route53:::hostedzone/Z1"
+    key = "route53__ChangeResourceRecordSetsNormalizedRecordNames"
+    policy = _preview()
+    assert allowed(
+        policy, "route53:ChangeResourceRecordSets", zone, **{key: ["pr-12.preview.acme.dev"]}
+    )
+    for name in ("www.acme.dev", "preview.acme.dev", "pr-12.preview.acme.dev.evil.com"):
+        assert not allowed(policy, "route53:ChangeResourceRecordSets", zone, **{key: [name]}), name
 
 
 def test_staging_role_cannot_touch_prod(build: Build) -> None:
-    """The staging deploy role's inline policy denies anything tagged environment=prod."""
+    """The staging deploy role manages its own IAM roles but nothing tagged environment=prod."""
     mocks, _ = build(github_org="acme", github_repo="shop")
     staging = mocks.named("github-staging-policy").json("policy")
     prod = mocks.named("github-prod-policy").json("policy")
-    arn = "arn:aws:rds:eu-west-1:1:cluster:pp-prod-db"
-    assert _denied(staging, "rds:DeleteDBCluster", arn, {"environment": "prod"})
-    assert not _denied(prod, "rds:DeleteDBCluster", arn, {"environment": "prod"})
+    prod_role = f"{A}:iam::1:role/pp-prod-task"
+    assert not allowed(staging, "iam:PutRolePolicy", prod_role, resource_tags=PROD_TAGS)
+    assert allowed(prod, "iam:PutRolePolicy", prod_role, resource_tags=PROD_TAGS)
+    own = f"{A}:iam::1:role/pp-staging-task"
+    assert allowed(staging, "iam:PutRolePolicy", own, resource_tags={"environment": "staging"})
+    assert not allowed(staging, "iam:UpdateAssumeRolePolicy", f"{A}:iam::1:role/pp-github-prod")
 
 
 def test_preview_and_reaper_share_the_narrow_policy(build: Build) -> None:
@@ -236,8 +243,8 @@ def test_preview_and_reaper_share_the_narrow_policy(build: Build) -> None:
     assert preview == preview_policy(_args(state_bucket="acme-state"), outputs["boundary_arn"])
 
 
-def test_trust_policy_is_pure() -> None:
-    """trust_policy places the provider ARN verbatim (it may be a pulumi Output)."""
+def test_trust_policy_places_the_provider_verbatim() -> None:
+    """trust_policy places the provider ARN as given, so a pulumi Output can be passed."""
     marker = object()
     assert trust_policy(marker, "s")["Statement"][0]["Principal"]["Federated"] is marker
 
@@ -250,6 +257,7 @@ def test_trust_policy_is_pure() -> None:
         ({"github_org": "acme/shop", "github_repo": "shop"}, "github_org"),
         ({"github_org": "acme", "github_repo": "acme/shop"}, "github_repo"),
         ({"github_org": "-acme", "github_repo": "shop"}, "github_org"),
+        ({"github_org": "acme", "github_repo": "*"}, "github_repo"),
         ({"github_org": "acme", "github_repo": "shop", "state_bucket": "s3://x"}, "state_bucket"),
         (
             {"github_org": "acme", "github_repo": "shop", "existing_provider_arn": "x"},
@@ -259,7 +267,7 @@ def test_trust_policy_is_pure() -> None:
     ],
 )
 def test_invalid_args_name_the_field_and_the_fix(kwargs: dict[str, Any], field: str) -> None:
-    """Bad input fails in GithubIdentityArgs, naming the argument, before any resource exists."""
+    """Bad input fails in GithubIdentityArgs, naming the argument and how to fix it."""
     with pytest.raises(BootstrapError) as err:
         GithubIdentityArgs(**kwargs)
     assert err.value.field == field
