@@ -42,7 +42,13 @@ def _bootstrap(cfg: cfgmod.BootstrapConfig) -> None:
         "github",
         GithubIdentityArgs(github_org=cfg.github_org, github_repo=cfg.github_repo),
     )
-    for key in ("preview_role_arn", "prod_role_arn", "staging_role_arn"):
+    for key in (
+        "provider_arn",
+        "preview_role_arn",
+        "reaper_role_arn",
+        "staging_role_arn",
+        "prod_role_arn",
+    ):
         if hasattr(identity, key):
             pulumi.export(key, getattr(identity, key))
 

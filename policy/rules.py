@@ -1,0 +1,183 @@
+"""Safety policies as pulumi-policy ResourceValidationPolicy objects, plus an offline evaluator.
+
+The stack a resource belongs to is read from its URN (`urn:pulumi:<stack>::...`), so the same
+validate functions work inside `pulumi preview --policy-pack policy` and over the harness graph
+(`evaluate`). Building the PolicyPack starts a gRPC server, so that happens only in
+policy/__main__.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from components import naming
+from components.tags import PREVIEW_KEYS
+
+Report = Callable[..., None]
+MAX_PREVIEW_LOG_DAYS = 14
+_PROD_REF = re.compile(r"(^|[-:/_])prod([-:/_]|$)")
+
+
+def _stack_of(urn: str) -> str:
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+
+
+def _kind(urn: str) -> str | None:
+    try:
+        return naming.parse_stack(_stack_of(urn)).kind
+    except naming.NamingError:
+        return None
+
+
+def _prod_db_protection(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:rds/cluster:Cluster" or _kind(args.urn) != "prod":
+        return
+    p = args.props
+    if not p.get("deletionProtection"):
+        report("prod Aurora cluster must set deletionProtection=true")
+    if p.get("skipFinalSnapshot") or not p.get("finalSnapshotIdentifier"):
+        report("prod Aurora cluster must take a final snapshot (finalSnapshotIdentifier set)")
+
+
+def _no_public_data(args: ResourceValidationArgs, report: Report) -> None:
+    t, p = args.resource_type, args.props
+    if t in ("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"):
+        if p.get("publiclyAccessible"):
+            report("database instances must not be publicly accessible")
+    elif t == "aws:opensearch/domain:Domain":
+        vpc = p.get("vpcOptions") or {}
+        if not vpc.get("subnetIds"):
+            report("OpenSearch domains must run inside a VPC (vpcOptions.subnetIds)")
+
+
+def _clone_source_not_prod(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:rds/cluster:Cluster" or _kind(args.urn) != "preview":
+        return
+    restore = args.props.get("restoreToPointInTime") or {}
+    source = str(restore.get("sourceClusterIdentifier", ""))
+    if not source:
+        report("a preview database must be a copy-on-write clone of staging")
+    elif _PROD_REF.search(source):
+        report(f"preview clones must never use prod as source (source is {source!r})")
+
+
+def _preview_tags(args: ResourceValidationArgs, report: Report) -> None:
+    if _kind(args.urn) != "preview" or not is_taggable(args.resource_type):
+        return
+    tags = args.props.get("tags") or {}
+    missing = [k for k in PREVIEW_KEYS if not tags.get(k)]
+    if missing:
+        report(f"preview resource lacks required tags {missing}")
+
+
+def _preview_log_retention(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:cloudwatch/logGroup:LogGroup" or _kind(args.urn) != "preview":
+        return
+    days = args.props.get("retentionInDays")
+    if not days or days > MAX_PREVIEW_LOG_DAYS:
+        report(f"preview log groups must retain logs <= {MAX_PREVIEW_LOG_DAYS} days (got {days})")
+
+
+@cache
+def is_taggable(type_token: str) -> bool:
+    """True when the pulumi-aws resource class of `type_token` accepts a `tags` argument."""
+    parts = type_token.split(":")
+    if len(parts) != 3 or parts[0] != "aws":
+        return False
+    module = parts[1].split("/")[0]
+    try:
+        mod = importlib.import_module(f"pulumi_aws.{module if module != 'lambda' else 'lambda_'}")
+        cls = getattr(mod, parts[2])
+    except (ImportError, AttributeError):
+        return False
+    init = getattr(cls, "_internal_init", cls.__init__)
+    return "tags" in inspect.signature(init).parameters
+
+
+POLICIES: list[ResourceValidationPolicy] = [
+    ResourceValidationPolicy(
+        name="prod-db-deletion-protection",
+        description="Prod Aurora has deletion protection and takes a final snapshot.",
+        validate=_prod_db_protection,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="no-public-data-stores",
+        description="No database instance or search domain is publicly reachable.",
+        validate=_no_public_data,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="preview-clone-source-not-prod",
+        description="A preview's database is a clone whose source is never prod.",
+        validate=_clone_source_not_prod,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="preview-required-tags",
+        description="Every taggable preview resource has preview:pr/sha/expires-at, managed-by.",
+        validate=_preview_tags,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="preview-log-retention",
+        description=f"Preview log groups keep logs at most {MAX_PREVIEW_LOG_DAYS} days.",
+        validate=_preview_log_retention,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    policy: str
+    resource: str
+    passed: bool
+    message: str
+
+
+def validation_args(type_: str, name: str, urn: str, props: Mapping[str, Any]) -> Any:
+    """ResourceValidationArgs for a resource outside the policy engine (tests, harness)."""
+    return ResourceValidationArgs(type_, dict(props), urn, name, None, None)  # type: ignore[arg-type]
+
+
+def run(policy: ResourceValidationPolicy, args: Any) -> list[str]:
+    """Messages `policy` reports for `args` (empty: passed)."""
+    messages: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        messages.append(message)
+
+    validate = policy.validate
+    for fn in validate if isinstance(validate, list) else [validate]:
+        if fn is not None:
+            fn(args, report)
+    return messages
+
+
+def evaluate(resources: list[Any], stack: str) -> list[PolicyResult]:
+    """Every policy over every custom resource of a harness graph (`preview.harness.Resource`)."""
+    results: list[PolicyResult] = []
+    for res in resources:
+        if not res.custom or res.type.startswith("pulumi:"):
+            continue
+        # The harness builds URNs for `stack`; a mismatch means the graph is of another stack.
+        if _stack_of(res.urn) != stack:
+            raise ValueError(f"resource {res.urn} does not belong to stack {stack!r}")
+        args = validation_args(res.type, res.name, res.urn, res.inputs)
+        for policy in POLICIES:
+            messages = run(policy, args)
+            results.append(PolicyResult(policy.name, res.name, not messages, "; ".join(messages)))
+    return results

@@ -1,0 +1,100 @@
+"""staging and prod: the long-lived layout and what staging shares with previews."""
+
+from __future__ import annotations
+
+from preview.harness import Synth
+
+
+def test_prod_database_is_protected_and_has_a_reader(prod_synth: Synth) -> None:
+    """Prod Aurora: deletion protection, a final snapshot, writer plus reader instances."""
+    cluster = prod_synth.get("aws:rds/cluster:Cluster", "db-cluster").inputs
+    assert cluster["deletionProtection"] is True and cluster["skipFinalSnapshot"] is False
+    assert cluster["finalSnapshotIdentifier"] and cluster["storageEncrypted"] is True
+    names = sorted(r.name for r in prod_synth.of_type("aws:rds/clusterInstance:ClusterInstance"))
+    assert names == ["db-reader-1", "db-writer"]
+
+
+def test_no_database_instance_is_public(staging_synth: Synth, prod_synth: Synth) -> None:
+    """No Aurora instance in either long-lived stack is publicly accessible."""
+    for synth in (staging_synth, prod_synth):
+        for inst in synth.of_type("aws:rds/clusterInstance:ClusterInstance"):
+            assert inst.inputs["publiclyAccessible"] is False
+
+
+def test_search_domain_is_private_encrypted_https_only(staging_synth: Synth) -> None:
+    """OpenSearch runs in the VPC, encrypts at rest and between nodes, and enforces HTTPS."""
+    domain = staging_synth.get("aws:opensearch/domain:Domain", "search-domain").inputs
+    assert domain["vpcOptions"]["subnetIds"]
+    assert domain["encryptAtRest"]["enabled"] and domain["nodeToNodeEncryption"]["enabled"]
+    assert domain["domainEndpointOptions"]["enforceHttps"] is True
+
+
+def test_services_have_circuit_breaker_and_prod_autoscales(prod_synth: Synth) -> None:
+    """Every prod service rolls back failed deployments and has a CPU target-tracking policy."""
+    services = prod_synth.of_type("aws:ecs/service:Service")
+    assert services and all(
+        s.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True} for s in services
+    )
+    policies = prod_synth.of_type("aws:appautoscaling/policy:Policy")
+    assert len(policies) == len(services)
+
+
+def test_staging_does_not_autoscale(staging_synth: Synth) -> None:
+    """Autoscaling is a prod feature; staging runs fixed counts."""
+    assert not staging_synth.of_type("aws:appautoscaling/policy:Policy")
+
+
+def test_alarms_cover_cpu_latency_5xx_and_error_lines(prod_synth: Synth) -> None:
+    """Alarms exist for CPU per service, p95 latency, 5xx rate and ERROR/FATAL log lines."""
+    alarms = {
+        a.name: a.inputs for a in prod_synth.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    assert {
+        "monitoring-web-cpu",
+        "monitoring-worker-cpu",
+        "monitoring-p95",
+        "monitoring-5xx",
+        "monitoring-error-lines",
+    } <= set(alarms)
+    assert alarms["monitoring-p95"]["extendedStatistic"] == "p95"
+    topic = prod_synth.get("aws:sns/topic:Topic", "monitoring-alarms")
+    assert all(
+        a["alarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:{topic.name}"]
+        for a in alarms.values()
+    )
+    flt = prod_synth.get("aws:cloudwatch/logMetricFilter:LogMetricFilter", "monitoring-errors")
+    assert flt.inputs["pattern"] == "?ERROR ?FATAL"
+
+
+def test_http_redirects_to_https(staging_synth: Synth) -> None:
+    """Every ALB's port-80 listener answers with a 301 to HTTPS."""
+    http = [r for r in staging_synth.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 80]
+    assert len(http) == 2
+    for listener in http:
+        action = listener.inputs["defaultActions"][0]
+        assert (
+            action["redirect"]["protocol"] == "HTTPS"
+            and action["redirect"]["statusCode"] == "HTTP_301"
+        )
+
+
+def test_staging_exports_what_previews_consume(staging_synth: Synth) -> None:
+    """Staging exports every output the preview program reads through its StackReference."""
+    from preview.harness import DEFAULT_STAGING_OUTPUTS
+
+    assert set(DEFAULT_STAGING_OUTPUTS) <= set(staging_synth.outputs)
+    assert staging_synth.outputs["environment"] == "staging"
+
+
+def test_preview_alb_defaults_to_404(staging_synth: Synth) -> None:
+    """Unknown hosts on the shared preview ALB get a fixed 404, never another PR's app."""
+    listener = staging_synth.get("aws:lb/listener:Listener", "preview-lb-https").inputs
+    assert listener["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    cert = staging_synth.get("aws:acm/certificate:Certificate", "preview-cert-cert").inputs
+    assert cert["domainName"] == "*.preview.example.com"
+
+
+def test_prod_has_a_nat_gateway_per_az(prod_synth: Synth, staging_synth: Synth) -> None:
+    """Prod survives an AZ outage with one NAT per AZ; staging saves with one."""
+    assert len(prod_synth.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(staging_synth.of_type("aws:ec2/natGateway:NatGateway")) == 1

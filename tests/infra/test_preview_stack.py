@@ -1,0 +1,168 @@
+"""A pr-<N> stack: the resources and properties that make a preview cheap, isolated and safe."""
+
+from __future__ import annotations
+
+import json
+
+from components import naming
+from components.tags import PREVIEW_KEYS
+from policy.rules import is_taggable
+from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth
+
+
+def test_database_is_a_copy_on_write_clone_of_staging(preview_synth: Synth) -> None:
+    """The preview DB restores staging's cluster copy-on-write at the latest restorable time."""
+    cluster = preview_synth.get("aws:rds/cluster:Cluster", "db-cluster").inputs
+    assert cluster["restoreToPointInTime"] == {
+        "sourceClusterIdentifier": DEFAULT_STAGING_OUTPUTS["dbClusterIdentifier"],
+        "restoreType": "copy-on-write",
+        "useLatestRestorableTime": True,
+    }
+    assert cluster["skipFinalSnapshot"] is True and cluster["deletionProtection"] is False
+
+
+def test_clone_scales_to_zero_and_auto_pauses(preview_synth: Synth) -> None:
+    """The clone's serverless v2 range starts at 0 ACU with an auto-pause delay."""
+    scaling = preview_synth.get("aws:rds/cluster:Cluster", "db-cluster").inputs[
+        "serverlessv2ScalingConfiguration"
+    ]
+    assert scaling["minCapacity"] == 0 and 300 <= scaling["secondsUntilAutoPause"] <= 86_400
+
+
+def test_clone_gets_one_serverless_instance(preview_synth: Synth) -> None:
+    """A clone has no instances of its own: exactly one db.serverless, not public, is added."""
+    instances = preview_synth.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert [(i.inputs["instanceClass"], i.inputs["publiclyAccessible"]) for i in instances] == [
+        ("db.serverless", False)
+    ]
+
+
+def test_listener_rule_routes_the_pr_host_on_the_shared_listener(preview_synth: Synth) -> None:
+    """The host rule matches pr-12.<zone> on staging's listener at the PR's allocated priority."""
+    rule = preview_synth.get("aws:lb/listenerRule:ListenerRule", "route-host").inputs
+    assert rule["listenerArn"] == DEFAULT_STAGING_OUTPUTS["previewListenerArn"]
+    assert rule["priority"] == naming.rule_priorities(12)[1]
+    assert rule["conditions"] == [{"hostHeader": {"values": ["pr-12.preview.example.com"]}}]
+    assert rule["actions"][0]["type"] == "forward"
+
+
+def test_shared_mode_creates_no_load_balancer(preview_synth: Synth) -> None:
+    """Shared load balancing adds a target group, never an ALB of its own ($16/month each)."""
+    assert not preview_synth.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert len(preview_synth.of_type("aws:lb/targetGroup:TargetGroup")) == 1
+
+
+def test_alias_record_points_the_host_at_the_preview_alb(preview_synth: Synth) -> None:
+    """pr-12.<zone> is an A alias of staging's preview ALB in the preview zone."""
+    record = preview_synth.get("aws:route53/record:Record", "route-alias").inputs
+    assert (record["name"], record["type"], record["zoneId"]) == (
+        "pr-12.preview.example.com",
+        "A",
+        DEFAULT_STAGING_OUTPUTS["previewZoneId"],
+    )
+    assert record["aliases"][0]["name"] == DEFAULT_STAGING_OUTPUTS["previewAlbDnsName"]
+
+
+def test_every_taggable_resource_carries_the_preview_tags(preview_synth: Synth) -> None:
+    """The reaper finds everything: each taggable AWS resource has the four preview tags."""
+    taggable = [r for r in preview_synth.resources if r.custom and is_taggable(r.type)]
+    assert len(taggable) > 20
+    for res in taggable:
+        tags = res.inputs.get("tags") or {}
+        assert {k: tags.get(k) for k in PREVIEW_KEYS} == {
+            "preview:pr": "12",
+            "preview:sha": "0123456789abcdef0123456789abcdef01234567",
+            "preview:expires-at": "2030-01-31T12:00:00Z",
+            "managed-by": "preview-platform",
+        }, res.name
+
+
+def test_services_run_on_spot_with_circuit_breaker(preview_synth: Synth) -> None:
+    """Each service prefers FARGATE_SPOT and rolls back a failing deployment."""
+    for svc in preview_synth.of_type("aws:ecs/service:Service"):
+        strategies = {s["capacityProvider"]: s for s in svc.inputs["capacityProviderStrategies"]}
+        assert strategies["FARGATE_SPOT"]["weight"] == 1 and strategies["FARGATE"]["weight"] == 0
+        assert svc.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+
+
+def test_db_is_reachable_only_from_this_previews_tasks(preview_synth: Synth) -> None:
+    """The clone's security group admits 3306 only from the PR's own task security group."""
+    sg = preview_synth.get("aws:ec2/securityGroup:SecurityGroup", "db-sg")
+    task_sg = preview_synth.get("aws:ec2/securityGroup:SecurityGroup", "security-tasks")
+    (rule,) = sg.inputs["ingress"]
+    assert rule["fromPort"] == rule["toPort"] == 3306 and "cidrBlocks" not in rule
+    assert rule["securityGroups"] == [f"{task_sg.name}-id"]
+
+
+def test_search_access_is_scoped_to_the_pr_prefix(preview_synth: Synth) -> None:
+    """The task role may call only indices pr-12-* on the shared domain."""
+    policy = json.loads(
+        preview_synth.get("aws:iam/rolePolicy:RolePolicy", "app-task-access").inputs["policy"]
+    )
+    arn = DEFAULT_STAGING_OUTPUTS["searchDomainArn"]
+    assert policy["Statement"][0]["Resource"] == [f"{arn}/pr-12-*", f"{arn}/pr-12-*/*"]
+
+
+def test_log_groups_have_short_retention(preview_synth: Synth) -> None:
+    """Preview log groups expire within a week by default."""
+    days = {
+        r.name: r.inputs["retentionInDays"]
+        for r in preview_synth.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    assert days and all(d == 7 for d in days.values())
+
+
+def test_smoke_state_machine_runs_against_the_preview(preview_synth: Synth) -> None:
+    """The state machine's smoke step targets this preview's URL and sha."""
+    machine = preview_synth.get("aws:sfn/stateMachine:StateMachine", "smoke-machine").inputs
+    definition = json.loads(machine["definition"])
+    command = definition["States"]["Smoke"]["Parameters"]["Overrides"]["ContainerOverrides"][0][
+        "Command"
+    ]
+    assert "https://pr-12.preview.example.com" in command
+    assert "0123456789abcdef0123456789abcdef01234567" in command
+
+
+def test_outputs_name_url_db_prefix_machine_and_services(preview_synth: Synth) -> None:
+    """Stack outputs carry what the CLI reports, and no password."""
+    out = preview_synth.outputs
+    assert out["url"] == "https://pr-12.preview.example.com"
+    assert out["indexPrefix"] == "pr-12-"
+    assert out["dbEndpoint"].endswith(".rds.amazonaws.com")
+    assert out["stateMachineArn"].startswith("arn:aws:")
+    assert out["clusterName"] == "pp-pr-12"
+    assert set(out["serviceNames"]) == {"web", "worker"}
+    assert "password" not in json.dumps(out).lower()
+
+
+def test_children_are_parented_to_their_component(preview_synth: Synth) -> None:
+    """Every AWS resource hangs under a platform component, so the tree reads like the design."""
+    components = {r.urn for r in preview_synth.resources if r.type.startswith("platform:")}
+    orphans = [
+        r.name
+        for r in preview_synth.resources
+        if r.custom and not r.type.startswith("pulumi:") and r.parent not in components
+    ]
+    assert orphans == []
+
+
+def test_services_wait_for_the_listener_rule(preview_synth: Synth) -> None:
+    """ECS rejects a service whose target group has no listener: services depend on the route."""
+    app = preview_synth.get("platform:service:AppServices", "app")
+    assert "route-host" in app.to_json()["dependencies"]
+
+
+def test_ip_allowlist_keeps_a_smoke_bypass_from_nat_ips(protected_synth: Synth) -> None:
+    """With an allowlist, smoke traffic from staging's NAT IPs still reaches the app first."""
+    bypass = protected_synth.get("aws:lb/listenerRule:ListenerRule", "route-smoke-bypass").inputs
+    host = protected_synth.get("aws:lb/listenerRule:ListenerRule", "route-host").inputs
+    assert bypass["priority"] < host["priority"]
+    assert {"sourceIp": {"values": ["203.0.113.10/32"]}} in bypass["conditions"]
+    assert {"sourceIp": {"values": ["198.51.100.0/24"]}} in host["conditions"]
+
+
+def test_dedicated_mode_builds_its_own_alb_and_domain(protected_synth: Synth) -> None:
+    """loadBalancing/search dedicated give the PR its own ALB, certificate and domain."""
+    assert len(protected_synth.of_type("aws:lb/loadBalancer:LoadBalancer")) == 1
+    assert len(protected_synth.of_type("aws:acm/certificate:Certificate")) == 1
+    assert len(protected_synth.of_type("aws:opensearch/domain:Domain")) == 1
