@@ -1,0 +1,141 @@
+"""boto3 adapters against moto: the smoke state machine (moto runs the ASL) and the tagging API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from preview import aws
+from preview.errors import UNAVAILABLE, PreviewError
+
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/sfn"
+CAUSE = (
+    "Smoke failed with States.TaskFailed: 2 failed: "
+    "tests/smoke/test_app.py::test_home_page, tests/smoke/test_app.py::test_search_finds_seed"
+)
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield
+
+
+def _machine(sfn: Any, name: str, states: dict[str, Any], start: str) -> str:
+    definition = json.dumps({"StartAt": start, "States": states})
+    arn: str = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    return arn
+
+
+def test_smoke_success_is_reported_as_passed(moto: None) -> None:
+    """A state machine that reaches its success state gives a passed verdict."""
+    sfn = aws.client("stepfunctions", REGION)
+    arn = _machine(
+        sfn,
+        "ok",
+        {"Check": {"Type": "Pass", "Next": "Ready"}, "Ready": {"Type": "Succeed"}},
+        "Check",
+    )
+    smoke = aws.StepFunctionsSmoke(sfn, timeout_s=60, poll_s=0.05)
+    result = smoke.run(arn, "pr-12-abcdef1-20300101T000000", {"pr": 12})
+    assert result.passed and result.execution_arn.startswith("arn:aws:states:")
+
+
+def test_smoke_failure_names_the_failing_tests(moto: None) -> None:
+    """A Fail state's cause is parsed: status FAILED and the failing test ids, in order."""
+    sfn = aws.client("stepfunctions", REGION)
+    arn = _machine(
+        sfn,
+        "bad",
+        {
+            "Check": {"Type": "Pass", "Next": "SmokeFailed"},
+            "SmokeFailed": {"Type": "Fail", "Error": "SmokeFailed", "Cause": CAUSE},
+        },
+        "Check",
+    )
+    result = aws.StepFunctionsSmoke(sfn, timeout_s=60, poll_s=0.05).run(arn, "pr-12-x", {})
+    assert result.status == "FAILED"
+    assert result.failed_tests == (
+        "tests/smoke/test_app.py::test_home_page",
+        "tests/smoke/test_app.py::test_search_finds_seed",
+    )
+
+
+def test_execution_input_reaches_the_state_machine(moto: None) -> None:
+    """The payload (pr, sha, url) is the execution's input, as JSON."""
+    sfn = aws.client("stepfunctions", REGION)
+    arn = _machine(sfn, "echo", {"Done": {"Type": "Succeed"}}, "Done")
+    result = aws.StepFunctionsSmoke(sfn, timeout_s=60, poll_s=0.05).run(
+        arn, "pr-1-a", {"pr": 1, "sha": "abc1234", "url": "https://pr-1.x"}
+    )
+    desc = sfn.describe_execution(executionArn=result.execution_arn)
+    assert json.loads(desc["input"]) == {"pr": 1, "sha": "abc1234", "url": "https://pr-1.x"}
+
+
+def test_missing_state_machine_is_an_unavailable_error(moto: None) -> None:
+    """Starting a state machine that does not exist fails through the funnel, not a traceback."""
+    sfn = aws.client("stepfunctions", REGION)
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
+    with pytest.raises(PreviewError) as err:
+        aws.StepFunctionsSmoke(sfn, timeout_s=1, poll_s=0.01).run(missing, "x", {})
+    assert err.value.exit_code == UNAVAILABLE
+
+
+class _ForeverRunning:
+    """A Step Functions client whose execution never finishes (moto always finishes)."""
+
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def start_execution(self, **kw: Any) -> dict[str, Any]:
+        return {"executionArn": "arn:aws:states:us-east-1:1:execution:m:x"}
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        return {"status": "RUNNING", "executionArn": executionArn}
+
+    def stop_execution(self, executionArn: str, **kw: Any) -> dict[str, Any]:
+        self.stopped.append(executionArn)
+        return {}
+
+
+def test_smoke_timeout_stops_the_execution() -> None:
+    """Past smoke_timeout_s the execution is stopped and the verdict is TIMED_OUT."""
+    t = [0.0]
+    client = _ForeverRunning()
+    smoke = aws.StepFunctionsSmoke(
+        client,
+        timeout_s=30,
+        poll_s=5,
+        sleep=lambda s: t.__setitem__(0, t[0] + s),
+        clock=lambda: t[0],
+    )
+    result = smoke.run("arn:m", "n", {})
+    assert result.status == "TIMED_OUT" and client.stopped == [result.execution_arn]
+
+
+def test_tagging_finds_every_preview_resource_across_pages(moto: None) -> None:
+    """All 130 resources tagged preview:pr are found (pagination), untagged ones are not."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    for i in range(130):
+        pr = i % 13 + 1
+        sqs.create_queue(
+            QueueName=f"pp-pr-{pr}-q{i}",
+            tags={"preview:pr": str(pr), "preview:expires-at": "2030-01-01T00:00:00Z"},
+        )
+    sqs.create_queue(QueueName="staging-q", tags={"managed-by": "preview-platform"})
+    found = aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)).find()
+    assert len(found) == 130
+    assert {r.pr for r in found} == set(range(1, 14))
+    assert all(r.expires_at is not None and r.expires_at.year == 2030 for r in found)
+    assert not [r for r in found if "staging" in r.arn]
