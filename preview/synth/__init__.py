@@ -84,14 +84,23 @@ def figures(resources: list[ResourceLike], region: str) -> Figures:
 
 
 def _policies(resources: list[Any], stack: str, notes: list[str]) -> list[Any]:
+    import importlib
+    import sys
+
+    from preview.synth.configfile import REPO
+
     try:
-        from policy.rules import evaluate
+        rules = importlib.import_module("policy.rules")
     except ModuleNotFoundError as exc:
         if exc.name not in ("policy", "policy.rules"):
             raise
-        notes.append("safety policies not evaluated: policy/rules.py is not installed")
-        return []
-    return list(evaluate(resources, stack))
+        if not (REPO / "policy" / "rules.py").is_file():
+            notes.append("safety policies not evaluated: policy/rules.py is not installed")
+            return []
+        # The pack lives next to the program, outside the installed packages.
+        sys.path.insert(0, str(REPO))
+        rules = importlib.import_module("policy.rules")
+    return list(rules.evaluate(resources, stack))
 
 
 def synth_report(

@@ -151,3 +151,15 @@ def test_unknown_region_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     code, _, err = run(capsys, "synth", "--pr", "1", "--region", "mars-east-1")
     assert code == 2
     assert "mars-east-1" in err
+
+
+def test_json_policies_have_the_documented_fields(pr_json: dict[str, Any]) -> None:
+    """Policies ran over the graph; each result is {policy, resource, passed, message}."""
+    fields = {"policy", "resource", "passed", "message"}
+    assert pr_json["policies"] and all(set(p) >= fields for p in pr_json["policies"])
+
+
+def test_default_preview_template_passes_every_safety_policy(pr_json: dict[str, Any]) -> None:
+    """What `make synth` shows a newcomer must be a compliant stack."""
+    failed = [p for p in pr_json["policies"] if not p["passed"]]
+    assert failed == []
