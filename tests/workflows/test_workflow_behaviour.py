@@ -123,7 +123,7 @@ def test_reaper_runs_on_schedule_and_on_demand(reaper: dict[str, Any]) -> None:
     assert on["schedule"] and "workflow_dispatch" in on
     job = inv.jobs(reaper)["reap"]
     lines = [line.strip() for line in _runs(job).splitlines()]
-    assert "preview reap --dry-run" in lines and "preview reap" in lines
+    assert ".venv/bin/preview reap --dry-run" in lines and ".venv/bin/preview reap" in lines
     assert job["environment"] == "preview-reaper"
 
 
@@ -133,3 +133,28 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ".ci/run" in _runs(inv.jobs(ci)["test"])
     script = (inv.WORKFLOWS.parents[1] / ".ci" / "run").read_text()
     assert "make lint" in script and "make test" in script
+
+
+def test_long_lived_stacks_run_the_commits_image(prod: dict[str, Any]) -> None:
+    """Staging and prod deploy the image tagged with the deployed commit (config imageTag), and
+    prod promotes staging's image rather than building its own."""
+    staging, prod_job = inv.jobs(prod)["staging"], inv.jobs(prod)["prod"]
+    for job, sha in ((staging, "${{ steps.sha.outputs.sha }}"),
+                     (prod_job, "${{ needs.staging.outputs.sha }}")):  # fmt: skip
+        up = next(s for s in inv.steps(job) if "pulumi up" in str(s.get("run", "")))
+        assert '--config "preview-platform:imageTag=${IMAGE_TAG}"' in up["run"]
+        assert up["env"]["IMAGE_TAG"] == sha
+    assert not any("build-push-action" in str(s.get("uses")) for s in inv.steps(prod_job))
+    assert "docker push" in _runs(prod_job)
+
+
+def test_rerun_of_a_pushed_sha_builds_nothing(
+    preview: dict[str, Any], prod: dict[str, Any]
+) -> None:
+    """ECR tags are immutable, so every image build is skipped when that sha is already pushed
+    (re-runs and rollbacks would otherwise fail on ImageTagAlreadyExists)."""
+    for wf in (preview, prod):
+        for job in inv.jobs(wf).values():
+            for step in inv.steps(job):
+                if "build-push-action" in str(step.get("uses")):
+                    assert "exists" in str(step.get("if", "")), step.get("name")
