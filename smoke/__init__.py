@@ -1,1 +1,1 @@
-"""Readiness gate of a preview: Step Functions definition, health-check Lambda, pytest smoke suite."""
+"""Readiness gate of a preview: ASL definition, health-check Lambda, pytest smoke suite."""

@@ -172,3 +172,90 @@ def gate(health_app: tuple[str, HealthState]) -> Iterator[Gate]:
         )
         sfn = boto3.client("stepfunctions", REGION)
         yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
+
+
+# --- the reference app on a loopback port, with real MariaDB and OpenSearch behind it ---
+
+APP_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+
+
+@pytest.fixture(scope="module")
+def survey_db(mariadb_server: Any) -> Iterator[str]:
+    """A fresh MariaDB database with a small survey dataset (examples/seed.py)."""
+    import sqlalchemy as sa
+
+    from examples.seed import populate
+
+    url: str = mariadb_server.create_database()
+    engine = sa.create_engine(url)
+    populate(engine, rows=300, seed=7)
+    engine.dispose()
+    yield url
+    mariadb_server.drop_database(url.rsplit("/", 1)[1].split("?", 1)[0])
+
+
+@pytest.fixture(scope="module")
+def survey_index(opensearch_url: str, survey_db: str) -> Iterator[str]:
+    """The responses of `survey_db` indexed under a fresh prefix; yields the prefix."""
+    import uuid
+
+    import sqlalchemy as sa
+    from opensearchpy import OpenSearch, helpers
+
+    prefix = f"smoke-{uuid.uuid4().hex[:8]}-"
+    index = f"{prefix}responses"
+    client = OpenSearch(hosts=[opensearch_url], timeout=30)
+    engine = sa.create_engine(survey_db)
+    query = sa.text(
+        "SELECT r.id, r.answer_text, r.score, r.tenant_id, s.title AS survey_title "
+        "FROM responses r JOIN surveys s ON s.id = r.survey_id"
+    )
+    with engine.connect() as conn:
+        docs = [
+            {
+                "_index": index,
+                "_id": str(row.id),
+                "answer_text": row.answer_text,
+                "survey_title": row.survey_title,
+                "tenant_id": row.tenant_id,
+                "score": None if row.score is None else float(row.score),
+            }
+            for row in conn.execute(query)
+        ]
+    engine.dispose()
+    helpers.bulk(client, docs, refresh=True)
+    yield prefix
+    client.indices.delete(index=index, ignore_unavailable=True)
+
+
+@pytest.fixture(scope="module")
+def reference_app(
+    survey_db: str, survey_index: str, opensearch_url: str
+) -> Iterator[tuple[str, Any]]:
+    """examples/app served on a loopback port; yields (base URL, App)."""
+    from examples.app.app import App, Settings, serve
+
+    app = App(
+        Settings(
+            database_url=survey_db,
+            search_url=opensearch_url,
+            index_prefix=survey_index,
+            sha=APP_SHA,
+            slow_seconds=0.6,
+        )
+    )
+    server, thread = serve(app)
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    app.engine.dispose()
+
+
+@pytest.fixture
+def app(reference_app: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The reference app, healthy at the start and the end of each test."""
+    url, instance = reference_app
+    instance.faults.clear()
+    yield url, instance
+    instance.faults.clear()

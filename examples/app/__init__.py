@@ -1,0 +1,1 @@
+"""Reference app of the preview smoke gate (see examples/app/app.py)."""

@@ -1,0 +1,163 @@
+"""`preview smoke` and its pytest suite, run for real over HTTP against the reference app.
+
+The runner runs as a subprocess, as in the Smoke ECS task: what matters is its exit code and the
+one summary line naming the failing tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from preview.errors import SMOKE_FAILED, USAGE
+from tests.smoke.conftest import APP_SHA
+
+pytestmark = pytest.mark.services
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `preview smoke`; returns (exit code, its summary line)."""
+    command = [sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url, *args]
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("smoke ")]
+    assert lines, f"no summary line:\n{result.stdout}\n{result.stderr}"
+    return result.returncode, lines[-1]
+
+
+def _failed_tests(summary: str) -> set[str]:
+    if "failed (" not in summary:
+        return set()
+    names = summary.split("failed (", 1)[1].rsplit(")", 1)[0]
+    return {name.strip() for name in names.split(", ")}
+
+
+@pytest.fixture(scope="module")
+def https_redirector() -> Iterator[str]:
+    """Stands in for the ALB's port-80 listener: every request gets a 301 to https://."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", f"https://pr-12.preview.example.com{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_healthy_app_passes(app: tuple[str, Any], https_redirector: str) -> None:
+    """Every check passes against a healthy, seeded app: exit 0 and nothing skipped."""
+    url, _ = app
+    code, summary = run_smoke(url, "--expected-sha", APP_SHA, "--http-url", https_redirector)
+    assert (code, _failed_tests(summary)) == (0, set()), summary
+    assert summary.startswith(f"smoke passed against {url}: 9 passed in")
+
+
+def test_database_error_is_named(app: tuple[str, Any]) -> None:
+    """A DB endpoint answering 500 fails the run and the summary names test_database_endpoint."""
+    url, instance = app
+    instance.faults.add("db-error")
+    code, summary = run_smoke(url, "--expected-sha", APP_SHA)
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {"test_database_endpoint"}
+
+
+def test_stale_sha_is_named(app: tuple[str, Any]) -> None:
+    """An old build still serving fails test_health only."""
+    url, instance = app
+    instance.faults.add("stale-sha")
+    code, summary = run_smoke(url, "--expected-sha", APP_SHA)
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {"test_health"}
+
+
+def test_slow_app_breaks_the_budget(app: tuple[str, Any]) -> None:
+    """Responses slower than the budget fail the per-endpoint budget checks, and only those."""
+    url, instance = app
+    instance.faults.add("slow")  # 0.6 s per response
+    code, summary = run_smoke(url, "--expected-sha", APP_SHA, "--budget-ms", "300")
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {
+        f"test_response_time_budget[{endpoint}]"
+        for endpoint in ("health", "home", "database", "search")
+    }
+
+
+def test_login_redirect_fails_health(app: tuple[str, Any]) -> None:
+    """URL protection answering 302 fails the run (redirects are never followed)."""
+    url, instance = app
+    instance.faults.add("login-redirect")
+    code, summary = run_smoke(url)
+    assert code == SMOKE_FAILED
+    assert {"test_health", "test_home_page"} <= _failed_tests(summary)
+
+
+def test_missing_https_redirect_is_named(app: tuple[str, Any]) -> None:
+    """Where TLS is on, plain HTTP served without a redirect fails the redirect check."""
+    url, _ = app
+    code, summary = run_smoke(url, "--expected-sha", APP_SHA, "--http-url", url)
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {"test_http_redirects_to_https"}
+
+
+def test_unseeded_search_is_named(app: tuple[str, Any]) -> None:
+    """A query with no seeded matches fails test_search_endpoint."""
+    url, _ = app
+    code, summary = run_smoke(url, "--search-query", "zzqqxx-never-seeded")
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {"test_search_endpoint"}
+
+
+def test_app_extra_tests_are_collected(app: tuple[str, Any], tmp_path: Path) -> None:
+    """Tests an app drops into PREVIEW_SMOKE_EXTRA_DIR run with the suite and use its fixture."""
+    url, _ = app
+    (tmp_path / "test_app_pages.py").write_text(
+        "def test_surveys_have_titles(smoke):\n"
+        "    assert smoke.get('/api/surveys').json()['items'][0]['title']\n\n"
+        "def test_export_page(smoke):\n"
+        "    assert smoke.get('/export').status == 200\n"
+    )
+    env = {**os.environ, "PREVIEW_SMOKE_EXTRA_DIR": str(tmp_path)}
+    code, summary = run_smoke(url, env=env)
+    assert code == SMOKE_FAILED
+    assert _failed_tests(summary) == {"test_export_page"}
+    assert "9 passed" in summary  # 8 of the suite (no TLS: redirect skipped) + 1 extra
+
+
+def test_junit_report_lists_the_failure(app: tuple[str, Any], tmp_path: Path) -> None:
+    """--junit writes a report in which the failing check is marked failed."""
+    url, instance = app
+    instance.faults.add("db-error")
+    report = tmp_path / "smoke.xml"
+    run_smoke(url, "--junit", str(report))
+    cases = ElementTree.parse(report).getroot().iter("testcase")
+    failed = {case.get("name") for case in cases if case.find("failure") is not None}
+    assert failed == {"test_database_endpoint"}
+
+
+def test_bad_base_url_is_a_usage_error() -> None:
+    """A base URL without a scheme is refused with exit 2 and the flag named, before any test."""
+    command = [sys.executable, "-m", "preview.cli", "smoke", "--base-url", "pr-12.example.com"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == USAGE
+    assert "--base-url" in result.stderr
