@@ -204,6 +204,9 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
     pulumi.export("searchSecurityGroupId", search.security_group_id)
     pulumi.export("appRepositoryUrl", registry.app_repository_url)
     pulumi.export("toolsRepositoryUrl", registry.tools_repository_url)
+    pulumi.export(
+        "toolsImage", pulumi.Output.concat(registry.tools_repository_url, ":", cfg.tools_image_tag)
+    )
     if cfg.kind == "staging" and cfg.preview_zone:
         _preview_shared(cfg.preview_zone, cfg.hosted_zone_id, stack, net, tags)
 
@@ -406,7 +409,7 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
         SmokeGateArgs(
             stack=stack,
             cluster_arn=cluster.arn,
-            tools_image=pulumi.Output.concat(out("toolsRepositoryUrl"), ":latest"),
+            tools_image=out("toolsImage"),
             subnet_ids=private_list,
             security_group_ids=[sec.task_security_group_id],
             base_url=route.url,

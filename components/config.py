@@ -284,6 +284,8 @@ class LongLivedConfig(_Model):
     az_count: int = Field(default=2, ge=2, le=4)
     nat_per_az: bool = False
     image_tag: str = "latest"
+    # Pinned tools image (preview sync / preview smoke) that previews run; tags are immutable.
+    tools_image_tag: str = Field(default="v1", pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
     db: DbSpec = Field(default_factory=DbSpec)
     search: SearchSpec = Field(default_factory=SearchSpec)
     autoscaling: AutoscalingSpec | None = None

@@ -16,7 +16,8 @@ import pulumi_aws as aws
 from components import naming
 from components import tags as tagging
 
-ENGINE = "aurora-mysql"
+# Typed enum: pulumi-aws declares `engine` as EngineType.
+ENGINE = aws.rds.EngineType.AURORA_MYSQL
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class Database(pulumi.ComponentResource):
         self.subnet_group_name = subnets.name
         self.security_group_id = sg.id
         self.master_secret_arn = cluster.master_user_secrets.apply(
-            lambda s: s[0].secret_arn if s else ""
+            lambda s: (s[0].secret_arn or "") if s else ""
         )
         self.register_outputs(
             {

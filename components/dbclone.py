@@ -16,7 +16,8 @@ import pulumi_aws as aws
 from components import naming
 from components import tags as tagging
 
-ENGINE = "aurora-mysql"
+# Typed enum: pulumi-aws declares `engine` as EngineType.
+ENGINE = aws.rds.EngineType.AURORA_MYSQL
 
 
 @dataclass(frozen=True)

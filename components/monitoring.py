@@ -8,6 +8,7 @@ counting ERROR/FATAL lines with its alarm, and aws.cloudwatch.Dashboard.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -52,7 +53,7 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
         notify = [topic.arn]
-        common = {
+        common: dict[str, Any] = {
             "alarm_actions": notify,
             "ok_actions": notify,
             "treat_missing_data": "notBreaching",
@@ -89,7 +90,7 @@ class Monitoring(pulumi.ComponentResource):
             opts=child,
         )
 
-        def metric(mid: str, metric_name: str) -> dict:
+        def metric(mid: str, metric_name: str) -> Any:
             return {
                 "id": mid,
                 "return_data": False,

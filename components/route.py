@@ -99,8 +99,8 @@ class Route(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        forward: dict[str, Any] = {"type": "forward", "target_group_arn": tg.arn}
-        host = {"host_header": {"values": [args.host]}}
+        forward: Any = {"type": "forward", "target_group_arn": tg.arn}
+        host: Any = {"host_header": {"values": [args.host]}}
         rules: list[aws.lb.ListenerRule] = []
         if args.protection != "public":
             rules.append(
@@ -114,8 +114,8 @@ class Route(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        conditions: list[dict[str, Any]] = [host]
-        actions: list[dict[str, Any]] = [forward]
+        conditions: list[Any] = [host]
+        actions: list[Any] = [forward]
         if args.protection == "ipAllowlist":
             conditions.append({"source_ip": {"values": args.allowed_cidrs}})
         if args.protection == "oidc" and args.oidc is not None:

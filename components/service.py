@@ -184,6 +184,7 @@ class AppServices(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        strategies: list[Any]
         if args.spot:
             strategies = [
                 {"capacity_provider": "FARGATE", "base": args.on_demand_base, "weight": 0},
@@ -191,7 +192,7 @@ class AppServices(pulumi.ComponentResource):
             ]
         else:
             strategies = [{"capacity_provider": "FARGATE", "base": 0, "weight": 1}]
-        load_balancers = (
+        load_balancers: list[Any] = (
             [
                 {
                     "target_group_arn": args.target_group_arn,

@@ -55,6 +55,7 @@ DEFAULT_STAGING_OUTPUTS: dict[str, Any] = {
     "searchSecurityGroupId": "sg-0search",
     "appRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-app",
     "toolsRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools",
+    "toolsImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools:v1",
 }
 
 
@@ -240,7 +241,10 @@ def synthesize(
 
     # Fresh runtime state per run: root stack, config, secrets, settings.
     settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(_flatten_config(config), [])
+    flat = _flatten_config(config)
+    # Keys named like secrets are Pulumi secrets, as `pulumi config set --secret` would make them.
+    secret_keys = [k for k in flat if any(w in k.lower() for w in ("secret", "password"))]
+    pulumi.runtime.set_all_config(flat, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
     resolved: dict[str, Any] = {}
@@ -271,8 +275,26 @@ def synthesize(
     return Synth(resources, resolved)
 
 
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value
+REDACTED = "[secret]"
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    """Inside a secret input, hide leaves whose key names a secret or password."""
+    if isinstance(value, dict):
+        return {k: _redact(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, key) for v in value]
+    lowered = key.lower()
+    return REDACTED if ("secret" in lowered or "password" in lowered) else value
+
+
 def _plain(value: Any) -> Any:
-    """Inputs as plain JSON-able data: ints for integral floats, resources by URN."""
+    """Inputs as plain JSON-able data: ints for integral floats, resources by URN, secrets
+    unwrapped with their secret/password leaves redacted (a scalar secret becomes REDACTED)."""
+    if isinstance(value, dict) and _SECRET_SIG in value:
+        inner = _plain(value.get("value"))
+        return _redact(inner) if isinstance(inner, dict | list) else REDACTED
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

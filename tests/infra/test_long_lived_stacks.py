@@ -98,3 +98,13 @@ def test_prod_has_a_nat_gateway_per_az(prod_synth: Synth, staging_synth: Synth) 
     """Prod survives an AZ outage with one NAT per AZ; staging saves with one."""
     assert len(prod_synth.of_type("aws:ec2/natGateway:NatGateway")) == 3
     assert len(staging_synth.of_type("aws:ec2/natGateway:NatGateway")) == 1
+
+
+def test_bootstrap_stack_builds_the_github_identity() -> None:
+    """Stack `bootstrap` dispatches to the GithubIdentity component with the configured repo."""
+    from preview.harness import synthesize
+    from tests.infra.conftest import stack_file
+
+    synth = synthesize("bootstrap", stack_file("Pulumi.bootstrap.yaml"))
+    assert [r.name for r in synth.resources if r.type.endswith(":GithubIdentity")] == ["github"]
+    assert not synth.of_type("aws:rds/cluster:Cluster")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components import naming
 from components.tags import PREVIEW_KEYS
 from policy.rules import is_taggable
-from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth
+from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 
 
 def test_database_is_a_copy_on_write_clone_of_staging(preview_synth: Synth) -> None:
@@ -166,3 +168,63 @@ def test_dedicated_mode_builds_its_own_alb_and_domain(protected_synth: Synth) ->
     assert len(protected_synth.of_type("aws:lb/loadBalancer:LoadBalancer")) == 1
     assert len(protected_synth.of_type("aws:acm/certificate:Certificate")) == 1
     assert len(protected_synth.of_type("aws:opensearch/domain:Domain")) == 1
+
+
+OIDC = {
+    "mode": "oidc",
+    "oidc": {
+        "issuer": "https://idp.example.com",
+        "authorizationEndpoint": "https://idp.example.com/authorize",
+        "tokenEndpoint": "https://idp.example.com/token",
+        "userInfoEndpoint": "https://idp.example.com/userinfo",
+        "clientId": "preview-client",
+    },
+}
+
+
+def test_oidc_protection_authenticates_humans_but_not_smoke_traffic() -> None:
+    """OIDC mode: the host rule authenticates first, the NAT bypass rule forwards directly."""
+    from tests.infra.conftest import preview_config
+
+    cfg = preview_config(pr=55, urlProtection=OIDC, oidcClientSecret="s3cr3t-value")
+    synth = synthesize("pr-55", cfg)
+    host = synth.get("aws:lb/listenerRule:ListenerRule", "route-host").inputs
+    bypass = synth.get("aws:lb/listenerRule:ListenerRule", "route-smoke-bypass").inputs
+    assert [a["type"] for a in host["actions"]] == ["authenticate-oidc", "forward"]
+    assert [a["type"] for a in bypass["actions"]] == ["forward"]
+    assert host["actions"][0]["authenticateOidc"]["clientSecret"] == "[secret]"
+    assert "s3cr3t-value" not in json.dumps([r.to_json() for r in synth.resources])
+
+
+def test_oidc_without_client_secret_is_a_config_error() -> None:
+    """OIDC mode without the oidcClientSecret secret fails naming that key."""
+    from components.config import ConfigError
+    from tests.infra.conftest import preview_config
+
+    with pytest.raises(ConfigError, match="oidcClientSecret"):
+        synthesize("pr-56", preview_config(pr=56, urlProtection=OIDC))
+
+
+def test_hostile_branch_and_huge_pr_still_yield_valid_names() -> None:
+    """PR 10^9 with a branch full of symbols synthesizes with AWS-valid names and tags."""
+    import re
+
+    from tests.infra.conftest import preview_config
+
+    branch = "feat/💥 $(rm -rf /) " + "x" * 400
+    synth = synthesize(f"pr-{naming.MAX_PR}", preview_config(pr=naming.MAX_PR, branch=branch))
+    tg = synth.of_type("aws:lb/targetGroup:TargetGroup")[0].inputs["name"]
+    assert len(tg) <= 32 and re.fullmatch(r"[a-z0-9-]+", tg)
+    ident = synth.get("aws:rds/cluster:Cluster", "db-cluster").inputs["clusterIdentifier"]
+    assert ident[0].isalpha() and len(ident) <= 63
+    tag = synth.of_type("aws:ecs/cluster:Cluster")[0].inputs["tags"]["preview:branch"]
+    assert len(tag) <= 256 and re.fullmatch(r"[\w .:/=+\-@]*", tag, flags=re.ASCII)
+
+
+def test_smoke_tools_task_uses_staging_pinned_tools_image(preview_synth: Synth) -> None:
+    """The sync/smoke task runs the tools image staging pins, not a floating tag."""
+    task = preview_synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    assert container["image"] == DEFAULT_STAGING_OUTPUTS["toolsImage"]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["PREVIEW_SYNC_INDEX_PREFIX"] == "pr-12-"
