@@ -38,8 +38,9 @@ if ! command -v mariadbd >/dev/null 2>&1 && ! [ -x /usr/sbin/mariadbd ]; then
   need "MariaDB" mariadb-server mariadb-client
 fi
 
-if ! command -v java >/dev/null 2>&1; then
-  need "Java 17+ (for the OpenSearch test node)" default-jdk-headless
+# A JDK, not only a JRE: fetch-opensearch.sh compiles a small launcher with javac.
+if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+  need "A Java 17+ JDK (for the OpenSearch test node)" default-jdk-headless
 fi
 if ! command -v mvn >/dev/null 2>&1; then
   need "Maven (fetches the OpenSearch test node)" maven
