@@ -8,6 +8,7 @@ On prod, deletion protection is on and a final snapshot is taken; staging can be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -24,7 +25,7 @@ ENGINE = aws.rds.EngineType.AURORA_MYSQL
 class DatabaseArgs:
     stack: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     app_security_group_id: pulumi.Input[str]
     engine_version: str
     database_name: str

@@ -7,6 +7,7 @@ host rules (components/route.py) reach an app, and an HTTP listener redirecting 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -21,7 +22,7 @@ class LoadBalancerArgs:
     stack: str
     role: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     certificate_arn: pulumi.Input[str]
     tags: dict[str, str]
     ingress_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])

@@ -8,6 +8,7 @@ policy that admits IAM principals of this account; callers are further scoped by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,14 @@ from components import tags as tagging
 class SearchDomainArgs:
     stack: str
     vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
     account_id: str
     tags: dict[str, str]
     engine_version: str = "OpenSearch_2.19"
     instance_type: str = "t3.small.search"
     instance_count: int = 1
     volume_size: int = 10
-    client_security_group_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    client_security_group_ids: Sequence[pulumi.Input[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.instance_count < 1:

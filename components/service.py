@@ -9,6 +9,7 @@ optional on-demand base; target-tracking CPU autoscaling when `autoscaling` is g
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,8 +49,8 @@ class AppServicesArgs:
     image_tag: str
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
-    security_group_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
     target_group_arn: pulumi.Input[str]
     region: str
     tags: dict[str, str]

@@ -9,6 +9,7 @@ and the aws.sfn.StateMachine whose definition and role policy come from smoke/de
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,8 @@ class SmokeGateArgs:
     stack: str
     cluster_arn: pulumi.Input[str]
     tools_image: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
-    security_group_ids: list[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
     base_url: pulumi.Input[str]
     health_path: str
     expected_sha: str
