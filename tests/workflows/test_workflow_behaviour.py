@@ -144,6 +144,8 @@ def test_long_lived_stacks_run_the_commits_image(prod: dict[str, Any]) -> None:
         up = next(s for s in inv.steps(job) if "pulumi up" in str(s.get("run", "")))
         assert '--config "preview-platform:imageTag=${IMAGE_TAG}"' in up["run"]
         assert up["env"]["IMAGE_TAG"] == sha
+    staging_up = next(s for s in inv.steps(staging) if "pulumi up" in str(s.get("run", "")))
+    assert '--config "preview-platform:toolsImageTag=${IMAGE_TAG}"' in staging_up["run"]
     assert not any("build-push-action" in str(s.get("uses")) for s in inv.steps(prod_job))
     assert "docker push" in _runs(prod_job)
 
