@@ -26,7 +26,8 @@ def client(service: str, region: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    make: Any = boto3.client  # the stubs' overloads want a literal service name
+    return make(
         service, region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
     )
 
@@ -72,8 +73,7 @@ class StepFunctionsSmoke:
         self.clock = clock
 
     def run(self, state_machine_arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult:
-        # Execution names: <= 80 chars of [A-Za-z0-9-_]; unique per machine for 90 days.
-        safe = re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80]
+        safe = execution_name(name)
         started = _aws_call(
             "start the smoke state machine",
             lambda: self.sfn.start_execution(
@@ -102,6 +102,11 @@ class StepFunctionsSmoke:
                     execution_arn=arn,
                 )
             self.sleep(self.poll_s)
+
+
+def execution_name(name: str) -> str:
+    """Step Functions execution names: 1-80 chars of [A-Za-z0-9-_], unique per machine."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80] or "run"
 
 
 def _verdict(desc: Mapping[str, Any]) -> SmokeResult:

@@ -45,10 +45,17 @@ def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
 
     deps.sleep = time.sleep
     if need_github and settings.repository and token:
+        from urllib.parse import urlparse
+
         from preview.github import GitHubReporter
 
+        # PyGithub's pacing (1 write/s) protects github.com; a loopback test double needs none.
+        loopback = urlparse(settings.github_api_url).hostname in ("127.0.0.1", "localhost")
         deps.reporter = GitHubReporter(
-            token=token, repository=settings.repository, base_url=settings.github_api_url
+            token=token,
+            repository=settings.repository,
+            base_url=settings.github_api_url,
+            throttle=not loopback,
         )
     elif need_github:
         _echo("note: GITHUB_TOKEN or PREVIEW_REPOSITORY unset; not reporting to the PR")

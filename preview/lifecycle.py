@@ -51,7 +51,7 @@ from preview.automation import (
     TransientError,
     this_host,
 )
-from preview.errors import CappedError, PreviewError, SmokeFailedError, UsageError
+from preview.errors import CappedError, PreviewError, SmokeFailedError, UsageError, redact
 from preview.report import ReportState, SmokeResult, render
 from preview.settings import Settings
 
@@ -414,7 +414,8 @@ def _superseded(deps: Deps, pr: int, sha: str) -> bool:
 
 
 def _report(deps: Deps, state: ReportState) -> str:
-    body = render(state)
+    # Error text can quote anything a tool printed, tokens included: mask before it leaves.
+    body = redact(render(state))
     if deps.reporter is not None:
         deps.reporter.comment(state.pr, body)
     summary = deps.settings.step_summary
@@ -525,6 +526,8 @@ def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> D
         except StackNotFound:
             pass  # removed by someone else meanwhile: that is the goal
         except PreviewError as exc:
+            rerun = f"re-running `preview down --pr {pr}` finishes the job"
+            exc.hint = f"{exc.hint}; {rerun}" if exc.hint else rerun
             _report(
                 deps,
                 ReportState(
@@ -532,7 +535,7 @@ def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> D
                     status="failed",
                     sha=sha,
                     error=f"teardown stopped: {exc.message}",
-                    hint=f"{exc.hint}; re-running `preview down --pr {pr}` finishes the job",
+                    hint=exc.hint,
                 ),
             )
             raise

@@ -1,8 +1,8 @@
 """The Markdown of the one sticky PR comment (and of the job summary): what a reviewer sees.
 
 The hidden `MARKER` on the first line is how the reporter finds its comment again, so the PR
-never collects more than one. Only values from the pipeline are rendered; no setting is, so a
-token cannot leak into the PR through this module.
+never collects more than one. No setting is rendered; error texts may quote tool output, so the
+pipeline masks registered secrets (`preview.errors.redact`) in the body before it is posted.
 """
 
 from __future__ import annotations
