@@ -2,9 +2,9 @@
 
 The state machine runs three steps and stops at the first that fails:
 
-    SeedSearch  (ecs:runTask.sync, tools image: `preview sync`)
+    SeedSearch  (ecs:runTask.sync, tools image: `preview sync --spec SPEC`)
     WaitHealthy (lambda:invoke of smoke/health.py, retried with backoff up to a deadline)
-    Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url ...`)
+    Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url URL --expected-sha SHA`)
 
 Every step has a Catch that leads to `<Step>Failed`, a Fail state whose error is the step's error
 and whose cause starts with the step name, so `DescribeExecution` alone says what broke. ECS task
@@ -68,8 +68,15 @@ class SmokeTargets:
     execution_role_arn: Any
     task_role_arn: Any = None
     assign_public_ip: bool = False
-    # Path of the search spec inside the tools image, passed to `preview sync --spec`.
-    sync_spec: Any = "/app/search-spec.yaml"
+    # Path of the search spec inside the tools image, passed to `preview sync --spec`; relative
+    # paths start at the image's WORKDIR.
+    sync_spec: Any = "search-spec.yaml"
+    # Put before `sync ...`/`smoke ...` in the container command. The tools image
+    # (Dockerfile.tools) has ENTRYPOINT ["preview"], so the override is the subcommand alone; an
+    # image without that entrypoint needs ("preview",).
+    command_prefix: Sequence[str] = ()
+    # The app's health path, passed to the suite as --health-path (its default is /health).
+    health_path: str | None = None
     # Extra container environment for the sync task, e.g. PREVIEW_SYNC_INDEX_PREFIX.
     sync_environment: Mapping[str, Any] = field(default_factory=dict)
     # Extra container environment for the smoke task, e.g. PREVIEW_SMOKE_SEARCH_QUERY.
@@ -231,16 +238,12 @@ def _fail_state(step: str) -> dict[str, Any]:
 def build_definition(t: SmokeTargets) -> dict[str, Any]:
     """The ASL document of the smoke gate (serialize with json.dumps or Output.json_dumps)."""
     delays = health_retry_delays(t)
-    sync_command = ["preview", "sync", "--spec", t.sync_spec]
-    smoke_command = [
-        "preview",
-        "smoke",
-        "--base-url",
-        t.base_url,
-        "--expected-sha",
-        t.expected_sha,
-        *t.smoke_args,
-    ]
+    prefix = list(t.command_prefix)
+    sync_command = [*prefix, "sync", "--spec", t.sync_spec]
+    smoke_command = [*prefix, "smoke", "--base-url", t.base_url, "--expected-sha", t.expected_sha]
+    if t.health_path is not None:
+        smoke_command += ["--health-path", t.health_path]
+    smoke_command += list(t.smoke_args)
     states: dict[str, Any] = {}
     states.update(
         _ecs_step(

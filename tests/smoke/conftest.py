@@ -100,8 +100,8 @@ def _container(codes: dict[str, int], started: list[list[str]]) -> Callable[[lis
 
     def run(command: list[str]) -> int:
         started.append(command)
-        # `preview <verb> ...`: the verb tells the sync task from the smoke task.
-        return codes.get(command[1] if len(command) > 1 else "", 0)
+        # The image's entrypoint is `preview`: the first word is the subcommand.
+        return codes.get(command[0] if command else "", 0)
 
     return run
 

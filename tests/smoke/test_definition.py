@@ -206,3 +206,20 @@ def test_bad_settings_name_the_field(field: str, value: Any) -> None:
         replace(_targets(), **{field: value})
     assert field in excinfo.value.message
     assert excinfo.value.hint
+
+
+def test_commands_fit_the_tools_image_entrypoint() -> None:
+    """By default the override is the bare subcommand: the tools image's entrypoint is `preview`."""
+    states = build_definition(_targets(health_path="/status"))["States"]
+    sync = states["SeedSearch"]["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command"]
+    smoke = states["Smoke"]["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command"]
+    assert sync[:2] == ["sync", "--spec"]
+    assert smoke[0] == "smoke"
+    assert smoke[-2:] == ["--health-path", "/status"]
+
+
+def test_command_prefix_is_prepended() -> None:
+    """An image without the `preview` entrypoint gets it from command_prefix."""
+    states = build_definition(_targets(command_prefix=("preview",)))["States"]
+    smoke = states["Smoke"]["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command"]
+    assert smoke[:2] == ["preview", "smoke"]

@@ -21,8 +21,8 @@ def test_steps_run_in_order_with_their_commands(
     base_url, _ = health_app
     gate.run()
     assert gate.commands == [
-        ["preview", "sync", "--spec", "/app/search-spec.yaml"],
-        ["preview", "smoke", "--base-url", base_url, "--expected-sha", SHA],
+        ["sync", "--spec", "search-spec.yaml"],
+        ["smoke", "--base-url", base_url, "--expected-sha", SHA],
     ]
     assert gate.lambda_events == [
         {"url": f"{base_url}/healthz", "expected_sha": SHA, "timeout_seconds": 2}
