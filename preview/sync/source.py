@@ -90,8 +90,16 @@ def stream_rows(
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
             keys = list(result.keys())
-            for part in result.partitions(batch):
-                yield keys, list(part)
+            exhausted = False
+            try:
+                for part in result.partitions(batch):
+                    yield keys, list(part)
+                exhausted = True
+            finally:
+                if not exhausted:
+                    # Stopped early (a rejected document): closing an unbuffered cursor would
+                    # read the rest of the table first, so drop the connection instead.
+                    conn.invalidate()
             result.close()
     except sa.exc.OperationalError as exc:
         raise UnavailableError(
