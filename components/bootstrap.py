@@ -269,13 +269,27 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             "PushImages",
         ),
         # ECS task definitions and services of the preview.
+        # ECS: the preview's own cluster, task definitions and services.
         _tagged_create(
-            ["ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:TagResource"],
+            [
+                "ecs:CreateCluster",
+                "ecs:RegisterTaskDefinition",
+                "ecs:CreateService",
+                "ecs:TagResource",
+            ],
             ["*"],
             "EcsCreateTagged",
         ),
         _tagged_change(
-            ["ecs:UpdateService", "ecs:DeleteService", "ecs:TagResource", "ecs:UntagResource"],
+            [
+                "ecs:UpdateService",
+                "ecs:DeleteService",
+                "ecs:PutClusterCapacityProviders",
+                "ecs:UpdateCluster*",
+                "ecs:DeleteCluster",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
             ["*"],
             "EcsChangeTagged",
         ),
@@ -324,6 +338,21 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             ],
             ["arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:security-group-rule/*"],
             "SgChangeTagged",
+        ),
+        # The one change to a staging resource: an ingress rule on a shared backend's group
+        # (e.g. OpenSearch) for this PR's tasks. The rule itself must carry the preview tags,
+        # and only groups tagged environment=staging can receive it.
+        {
+            "Sid": "SgIngressOnStagingBackends",
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "staging"}},
+        },
+        _tagged_create(
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags"],
+            ["arn:aws:ec2:*:*:security-group-rule/*"],
+            "SgRuleCreateTagged",
         ),
         # Aurora copy-on-write clone of staging (never prod: see the deny) + its instance.
         _allow(

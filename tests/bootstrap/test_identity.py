@@ -155,6 +155,8 @@ def test_preview_role_cannot_touch_long_lived_resources(
         ("ecs:DeleteService", f"{A}:ecs:{ACC}:service/pp-staging/pp-pr-12-web"),
         ("elasticloadbalancing:DeleteRule", f"{A}:elasticloadbalancing:{ACC}:listener-rule/x"),
         ("ec2:DeleteSecurityGroup", f"{A}:ec2:{ACC}:security-group/sg-pr12"),
+        ("ecs:DeleteCluster", f"{A}:ecs:{ACC}:cluster/pp-pr-12"),
+        ("ecs:PutClusterCapacityProviders", f"{A}:ecs:{ACC}:cluster/pp-pr-12"),
         ("iam:DeleteRole", TASK_ROLE),
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/app"),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/pr-12.json"),
@@ -171,6 +173,8 @@ def test_creates_must_send_the_preview_tags() -> None:
     policy = _preview()
     cases = [
         ("ecs:CreateService", "*"),
+        ("ecs:CreateCluster", "*"),
+        ("ec2:AuthorizeSecurityGroupIngress", f"{A}:ec2:{ACC}:security-group-rule/*"),
         ("ec2:CreateSecurityGroup", f"{A}:ec2:{ACC}:security-group/*"),
         ("elasticloadbalancing:CreateTargetGroup", "*"),
     ]
@@ -200,6 +204,19 @@ def test_roles_created_by_a_preview_must_carry_the_boundary() -> None:
     )  # fmt: skip
     boundary_actions = {a for s in boundary_policy()["Statement"] for a in s["Action"]}
     assert not any(a.startswith("iam:") and a != "iam:PassRole" for a in boundary_actions)
+
+
+def test_ingress_to_a_shared_backend_only_on_staging_groups() -> None:
+    """A preview may add its tagged ingress rule to a staging backend group (OpenSearch), never
+    to a prod group, and never an untagged rule."""
+    policy = _preview()
+    action = "ec2:AuthorizeSecurityGroupIngress"
+    group = f"{A}:ec2:{ACC}:security-group/sg-search"
+    rule = f"{A}:ec2:{ACC}:security-group-rule/*"
+    assert allowed(policy, action, group, resource_tags={"environment": "staging"})
+    assert allowed(policy, action, rule, request_tags=PREVIEW_TAGS)
+    assert not allowed(policy, action, group, resource_tags=PROD_TAGS)
+    assert not allowed(policy, action, rule, request_tags={"environment": "staging"})
 
 
 def test_prod_tag_wins_over_the_preview_tag() -> None:
