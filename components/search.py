@@ -78,19 +78,22 @@ class SearchDomain(pulumi.ComponentResource):
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description="OpenSearch: HTTPS only from allowed groups",
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": 443,
-                    "to_port": 443,
-                    "security_groups": args.client_security_group_ids,
-                }
-            ]
-            if args.client_security_group_ids
-            else [],
             tags=tagging.named(args.tags, f"{name}-sg"),
             opts=child,
         )
+        # Standalone rules, not inline `ingress`: inline rules are authoritative and the next
+        # `up` of staging would delete the rules each preview adds for its own tasks.
+        for i, client in enumerate(args.client_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-client-{i}",
+                security_group_id=sg.id,
+                referenced_security_group_id=client,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                tags=args.tags,
+                opts=child,
+            )
         subnets = args.subnet_ids[: min(args.instance_count, len(args.subnet_ids))]
         arn = f"arn:aws:es:*:{args.account_id}:domain/{domain_name}/*"
         domain = aws.opensearch.Domain(

@@ -108,3 +108,14 @@ def test_bootstrap_stack_builds_the_github_identity() -> None:
     synth = synthesize("bootstrap", stack_file("Pulumi.bootstrap.yaml"))
     assert [r.name for r in synth.resources if r.type.endswith(":GithubIdentity")] == ["github"]
     assert not synth.of_type("aws:rds/cluster:Cluster")
+
+
+def test_search_group_has_no_inline_rules(staging_synth: Synth) -> None:
+    """Staging's search security group keeps no inline ingress, so a staging `up` never deletes
+    the standalone rules previews add for their own tasks."""
+    sg = staging_synth.get("aws:ec2/securityGroup:SecurityGroup", "search-sg")
+    assert not sg.inputs.get("ingress")
+    rules = staging_synth.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert [r.inputs["fromPort"] for r in rules if r.parent and r.parent.endswith("::search")] == [
+        443
+    ]

@@ -228,3 +228,12 @@ def test_smoke_tools_task_uses_staging_pinned_tools_image(preview_synth: Synth) 
     assert container["image"] == DEFAULT_STAGING_OUTPUTS["toolsImage"]
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert env["PREVIEW_SYNC_INDEX_PREFIX"] == "pr-12-"
+
+
+def test_program_refuses_a_clone_source_that_reports_prod() -> None:
+    """If the referenced stack reports itself as prod, the preview run fails naming the fix."""
+    from tests.infra.conftest import preview_config
+
+    outputs = DEFAULT_STAGING_OUTPUTS | {"environment": "prod"}
+    with pytest.raises(Exception, match="previews may only clone staging"):
+        synthesize("pr-77", preview_config(pr=77), staging_outputs=outputs)
