@@ -125,6 +125,8 @@ def synth_report(
         sid = naming.parse_stack(stack)
     except naming.NamingError as exc:
         raise UsageError(exc.message, hint=exc.hint) from None
+    # One spelling per key, so the naive overrides cannot leave a namespaced copy behind.
+    config = {configfile.short_key(k): v for k, v in config.items()}
     region = region or configfile.region_of(config, DEFAULT_REGION)
     region_multiplier(region)  # fail on an unknown region before the slow part
     synth = _synthesize(stack, config)

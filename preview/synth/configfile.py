@@ -74,9 +74,12 @@ def pr_config(
     sha: str = FAKE_SHA,
     branch: str | None = None,
     expires_at: datetime | None = None,
-    staging_stack: str = DEFAULT_STAGING_STACK,
+    staging_stack: str | None = None,
 ) -> dict[str, Any]:
-    """Config of stack `pr-<pr>`: the template plus the keys the preview CLI sets."""
+    """Config of stack `pr-<pr>`: the template plus the keys the preview CLI sets.
+
+    `stagingStack` stays as the template has it unless given; a bare template gets a default.
+    """
     config = read_stack_file(template or REPO / PR_TEMPLATE)
     expiry = expires_at or datetime.now(UTC).replace(microsecond=0) + FAKE_TTL
     config.update(
@@ -84,8 +87,9 @@ def pr_config(
         sha=sha,
         branch=branch or f"pr-{pr}",
         expiresAt=expiry.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        stagingStack=staging_stack,
     )
+    if staging_stack is not None or "stagingStack" not in config:
+        config["stagingStack"] = staging_stack or DEFAULT_STAGING_STACK
     return config
 
 
