@@ -85,3 +85,11 @@ def test_committed_stack_files_are_valid() -> None:
     """The example Pulumi.<stack>.yaml files load without errors."""
     for stack in ("staging", "prod", "bootstrap"):
         assert load(stack, stack_file(f"Pulumi.{stack}.yaml")).kind == stack
+
+
+def test_misspelled_key_is_named_by_the_program() -> None:
+    """A typo such as `loadBalacing` fails the run naming the key, instead of being ignored."""
+    with pytest.raises(
+        ConfigError, match="preview-platform:loadBalacing: is not a preview setting"
+    ):
+        synthesize("pr-12", preview_config(loadBalacing="dedicated"))
