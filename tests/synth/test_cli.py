@@ -163,3 +163,17 @@ def test_default_preview_template_passes_every_safety_policy(pr_json: dict[str, 
     """What `make synth` shows a newcomer must be a compliant stack."""
     failed = [p for p in pr_json["policies"] if not p["passed"]]
     assert failed == []
+
+
+def test_pr_and_stack_are_mutually_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    """Both (or neither) is ambiguous: exit 2 with an example of each form."""
+    code, _, err = run(capsys, "synth", "--pr", "1", "--stack", "staging")
+    assert code == 2
+    assert "exactly one of --pr and --stack" in err
+
+
+def test_out_of_range_pr_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """PR 0 has no stack name; the error says which flag and the valid range."""
+    code, _, err = run(capsys, "synth", "--pr", "0")
+    assert code == 2
+    assert "--pr" in err and "1 to" in err
