@@ -62,20 +62,30 @@ def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
     return deps
 
 
+# The cost and topology of a preview depend on its design keys, not on pr/sha/branch/expiry,
+# so `ls` synthesizes each distinct design once.
+_VOLATILE = {"pr", "sha", "branch", "expiresAt"}
+_EXTRAS_CACHE: dict[str, Any] = {}
+
+
 def _synth_extras(pr: int, config: Any) -> Any:
     """Cost/day and the Mermaid picture from preview.synth; the comment works without them."""
+    from components import naming
     from preview.lifecycle import Extras
 
+    key = json.dumps({k: v for k, v in config.items() if k not in _VOLATILE}, sort_keys=True)
+    if key in _EXTRAS_CACHE:
+        return _EXTRAS_CACHE[key]
     try:
-        from preview.synth import pr_extras  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return Extras()
-    try:
-        cost, mermaid = pr_extras(pr, config)
-        return Extras(cost_per_day_usd=cost, mermaid=mermaid)
-    except Exception as exc:  # a synth bug must never block a deploy
-        _echo(f"note: no cost/diagram for the comment ({type(exc).__name__}: {exc})")
-        return Extras()
+        from preview.synth import synth_report
+
+        report = synth_report(naming.stack_name(pr), dict(config), naive=False)
+        extras = Extras(cost_per_day_usd=report.cost_per_day_usd, mermaid=report.mermaid)
+    except Exception as exc:  # a synth problem must never block a deploy or a listing
+        _echo(f"note: no cost/diagram for pr-{pr} ({type(exc).__name__}: {exc})")
+        extras = Extras()
+    _EXTRAS_CACHE[key] = extras
+    return extras
 
 
 def _settings() -> Settings:

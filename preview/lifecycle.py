@@ -57,9 +57,9 @@ from preview.settings import Settings
 
 T = TypeVar("T")
 
-# Stack outputs of a pr-<N> stack the CLI reads (see __main__.py).
+# Stack outputs of a pr-<N> stack the CLI reads (exported by __main__.py).
 OUT_URL = "url"
-OUT_STATE_MACHINE = "smokeStateMachineArn"
+OUT_STATE_MACHINE = "stateMachineArn"
 
 
 class Reporter(Protocol):
@@ -175,6 +175,7 @@ def _preview(deps: Deps, summary: StackSummary, *, details: bool = False) -> Pre
             url = str(deps.automation.outputs(summary.name).get(OUT_URL, ""))
         except (StackNotFound, TransientError):
             url = ""
+        url = url or _zone_url(deps, pr)
         if deps.reporter is not None:
             smoke = deps.reporter.smoke_state(pr)
         if deps.extras is not None:
@@ -373,7 +374,7 @@ def up(deps: Deps, pr: int, sha: str, branch: str = "") -> UpResult:
         outputs = _retry(
             deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out)
         )
-        url = str(outputs.get(OUT_URL, ""))
+        url = str(outputs.get(OUT_URL, "")) or _zone_url(deps, pr)
         smoke = _run_smoke(deps, p, outputs)
     except PreviewError as exc:
         _report(deps, replace(base, status="failed", error=exc.message, hint=exc.hint))
@@ -401,6 +402,16 @@ def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult |
     name = f"{p.stack}-{p.sha[:12]}-{ts}"
     payload = {"pr": p.pr, "sha": p.sha, "url": str(outputs.get(OUT_URL, ""))}
     return deps.smoke.run(arn, name, payload)
+
+
+def _zone_url(deps: Deps, pr: int) -> str:
+    """Where a preview lives when its stack has no `url` output (yet): https://pr-<N>.<zone>."""
+    if not deps.settings.zone:
+        return ""
+    try:
+        return f"https://{naming.hostname(pr, deps.settings.zone)}"
+    except naming.NamingError:
+        return ""
 
 
 def _superseded(deps: Deps, pr: int, sha: str) -> bool:

@@ -43,8 +43,11 @@ class Settings(BaseSettings):
         default=Path("."), description="Directory holding Pulumi.yaml and __main__.py"
     )
     zone: str = Field(
-        default="preview.example.com",
-        description="DNS zone under which previews live as pr-<N>.<zone>",
+        default="",
+        description=(
+            "DNS zone of previews (pr-<N>.<zone>); used for the URL when a stack has no url "
+            "output yet"
+        ),
     )
     ttl_hours: float = Field(
         default=72.0,

@@ -16,6 +16,7 @@ from typing import Any
 
 from preview.automation import (
     CommandFailed,
+    _config_text,
     LockInfo,
     StackLocked,
     StackNotFound,
@@ -154,11 +155,12 @@ class FakeAutomation:
         if stack not in self.stacks:
             self.stacks[stack] = FakeStack(stack)
         st = self._enter("up", stack)
-        st.config = {k: v if isinstance(v, str) else str(v) for k, v in config.items()}
+        # Stored as Pulumi stores config: strings, structured values JSON-encoded.
+        st.config = {k: _config_text(v) for k, v in config.items()}
         st.resources = [f"arn:aws:fake:::{stack}/r{i}" for i in range(4)]
         st.outputs = {
             "url": f"https://{stack}.preview.example.com",
-            "smokeStateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack}",
+            "stateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack}",
         }
         st.last_update = self.clock.now()
         st.updates += 1

@@ -14,6 +14,7 @@ import pytest
 from preview import errors
 from preview.automation import CommandFailed
 from preview.cli import main
+from preview.lifecycle import Extras
 from preview.report import SmokeResult
 from preview.settings import Settings
 from tests.cli.conftest import REPO_ROOT
@@ -60,6 +61,10 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         monkeypatch.setattr("preview.automation.PulumiAutomation", lambda **kw: w.automation)
         monkeypatch.setattr("preview.aws.StepFunctionsSmoke", lambda *a, **kw: w.smoke)
         monkeypatch.setattr("preview.aws.TaggingResources", lambda c: FakeTagged(w.automation))
+        # The real synth costs seconds per run; one test below uses it, the rest a stand-in.
+        monkeypatch.setattr(
+            "preview.commands._synth_extras", lambda pr, cfg: Extras(1.25, "flowchart LR\n a-->b")
+        )
         env = {
             "GITHUB_TOKEN": TOKEN,
             "PREVIEW_REPOSITORY": "acme/shop",
@@ -199,3 +204,27 @@ def test_ls_lists_live_previews(world: World, capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert row["pr"] == 12 and row["sha"] == SHA and row["smoke"] == "success"
     assert row["url"] == "https://pr-12.preview.example.com" and row["expires_at"]
+
+
+def test_comment_shows_cost_and_diagram_from_synth(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the real preview.synth, the comment carries its cost/day and Mermaid topology."""
+    monkeypatch.undo()  # drop the synth stand-in (and every other patch) ...
+    monkeypatch.setattr("preview.automation.PulumiAutomation", lambda **kw: world.automation)
+    monkeypatch.setattr("preview.aws.StepFunctionsSmoke", lambda *a, **kw: world.smoke)
+    for key, value in {
+        "GITHUB_TOKEN": TOKEN,
+        "PREVIEW_REPOSITORY": "acme/shop",
+        "GITHUB_API_URL": world.gh.url,
+        "PREVIEW_CONFIG_TEMPLATE": str(REPO_ROOT / "preview.yaml"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    from preview.synth import synth_report
+
+    assert run(["up", "--pr", "12", "--sha", SHA], capsys)[0] == 0
+    (comment,) = world.gh.comments_on(12)
+    cfg = world.automation.stacks["pr-12"].config
+    expected = synth_report("pr-12", cfg, naive=False).cost_per_day_usd
+    assert f"${expected:.2f}/day" in comment["body"]
+    assert "```mermaid\nflowchart" in comment["body"]
