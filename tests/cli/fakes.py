@@ -16,12 +16,12 @@ from typing import Any
 
 from preview.automation import (
     CommandFailed,
-    _config_text,
     LockInfo,
     StackLocked,
     StackNotFound,
     StackSummary,
     TransientError,
+    _config_text,
 )
 from preview.lifecycle import TaggedResource
 from preview.report import SmokeResult
