@@ -139,11 +139,14 @@ class SmokeGate(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            # The clone keeps staging's master credentials; ECS reads both JSON keys of the
+            # RDS-managed secret at task start, so they never appear in the task definition.
             secrets = [
                 {
-                    "name": "PREVIEW_SYNC_DB_PASSWORD",
-                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, ":password::"),
+                    "name": f"PREVIEW_SYNC_DB_{env}",
+                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, f":{key}::"),
                 }
+                for env, key in (("USER", "username"), ("PASSWORD", "password"))
             ]
         env = args.sync_environment
         tools = aws.ecs.TaskDefinition(
@@ -187,6 +190,7 @@ class SmokeGate(pulumi.ComponentResource):
             base_url=args.base_url,
             health_url=pulumi.Output.concat(args.base_url, args.health_path),
             expected_sha=args.expected_sha,
+            health_path=args.health_path,
             execution_role_arn=execution.arn,
             task_role_arn=args.task_role_arn,
         )

@@ -237,3 +237,15 @@ def test_program_refuses_a_clone_source_that_reports_prod() -> None:
     outputs = DEFAULT_STAGING_OUTPUTS | {"environment": "prod"}
     with pytest.raises(Exception, match="previews may only clone staging"):
         synthesize("pr-77", preview_config(pr=77), staging_outputs=outputs)
+
+
+def test_sync_task_reads_db_credentials_from_the_managed_secret(preview_synth: Synth) -> None:
+    """The seeding task gets DB user and password from staging's RDS secret, never as plain env."""
+    task = preview_synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    arn = DEFAULT_STAGING_OUTPUTS["dbMasterSecretArn"]
+    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
+        "PREVIEW_SYNC_DB_USER": f"{arn}:username::",
+        "PREVIEW_SYNC_DB_PASSWORD": f"{arn}:password::",
+    }
+    assert not any("PASSWORD" in e["name"] for e in container["environment"])
