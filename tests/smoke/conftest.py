@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.moto_api import state_manager
 
 from smoke.definition import SmokeTargets, build_definition
 from smoke.health import handler as health_handler
@@ -33,10 +34,12 @@ class HealthState:
     unhealthy_first: int = 0
     requests: int = 0
 
+    def reset(self) -> None:
+        self.__dict__.update(HealthState().__dict__)
 
-@pytest.fixture
-def health_app() -> Iterator[tuple[str, HealthState]]:
-    """A loopback server answering /healthz from a mutable HealthState; yields (base URL, state)."""
+
+@pytest.fixture(scope="module")
+def _health_server() -> Iterator[tuple[str, HealthState]]:
     state = HealthState()
 
     class Handler(BaseHTTPRequestHandler):
@@ -63,6 +66,13 @@ def health_app() -> Iterator[tuple[str, HealthState]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def health_app(_health_server: tuple[str, HealthState]) -> tuple[str, HealthState]:
+    """A loopback server answering /healthz from a HealthState (healthy at the start of a test)."""
+    _health_server[1].reset()
+    return _health_server
 
 
 @dataclass
@@ -107,15 +117,29 @@ def _container(codes: dict[str, int], started: list[list[str]]) -> Callable[[lis
 
 
 @pytest.fixture
-def gate(health_app: tuple[str, HealthState]) -> Iterator[Gate]:
-    """moto account with a VPC, ECS cluster, tools task definition and health Lambda."""
-    base_url, _ = health_app
+def gate(_moto_gate: Gate, health_app: tuple[str, HealthState]) -> Gate:
+    """moto account with a VPC, ECS cluster, tools task definition and health Lambda.
+
+    One account serves the module (building it takes seconds); each test starts from all tasks
+    exiting 0 and no recorded commands or Lambda events.
+    """
+    _moto_gate.exit_codes.clear()
+    _moto_gate.commands.clear()
+    _moto_gate.lambda_events.clear()
+    return _moto_gate
+
+
+@pytest.fixture(scope="module")
+def _moto_gate(_health_server: tuple[str, HealthState]) -> Iterator[Gate]:
+    base_url, _ = _health_server
     exit_codes: dict[str, int] = {}
     commands: list[list[str]] = []
     config: Any = {
         "stepfunctions": {"execute_state_machine": True},
         "lambda": {"use_docker": False},
     }
+    # Tasks stop on the first DescribeTasks instead of walking four states, 0.5 s per poll.
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
     with (
         mock_aws(config=config),
         ecs_sync_casing(),
@@ -172,6 +196,7 @@ def gate(health_app: tuple[str, HealthState]) -> Iterator[Gate]:
         )
         sfn = boto3.client("stepfunctions", REGION)
         yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
+    state_manager.unset_transition("ecs::task")
 
 
 # --- the reference app on a loopback port, with real MariaDB and OpenSearch behind it ---
