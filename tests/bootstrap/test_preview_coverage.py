@@ -20,6 +20,7 @@ from tests.bootstrap.iam_eval import allowed
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/pp-preview-boundary"
 ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
 STAGING_GROUP = {"environment": "staging", "managed-by": "preview-platform"}
+STAGING_IDS = {str(v) for v in DEFAULT_STAGING_OUTPUTS.values()}
 
 # One AWS create call per resource: (action, resource ARN, condition context).
 Call = tuple[str, str, dict[str, Any]]
@@ -52,12 +53,8 @@ def _calls(r: Resource, roles: dict[str, Resource]) -> list[Call]:
             (
                 "ec2:AuthorizeSecurityGroupIngress",
                 ARN.format("ec2", f"security-group/{i['securityGroupId']}"),
-                # A group of this stack carries the preview tags; staging's carries its own.
-                {
-                    "resource_tags": tags
-                    if "preview" in str(i["securityGroupId"])
-                    else STAGING_GROUP
-                },
+                # Staging's groups (from its outputs) carry staging tags, this stack's its own.
+                {"resource_tags": STAGING_GROUP if i["securityGroupId"] in STAGING_IDS else tags},
             ),
         ],
         "aws:ecs/cluster:Cluster": lambda: [("ecs:CreateCluster", "*", created)],
