@@ -177,3 +177,20 @@ def test_out_of_range_pr_names_the_flag(capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run(capsys, "synth", "--pr", "0")
     assert code == 2
     assert "--pr" in err and "1 to" in err
+
+
+def test_config_error_raised_by_the_program_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """oidc without its client secret passes the model but the program refuses it: exit 2, fix."""
+    oidc = {
+        "issuer": "https://idp.example.com",
+        "authorizationEndpoint": "https://idp.example.com/auth",
+        "tokenEndpoint": "https://idp.example.com/token",
+        "userInfoEndpoint": "https://idp.example.com/userinfo",
+        "clientId": "preview",
+    }
+    path = _template(tmp_path, urlProtection={"mode": "oidc", "oidc": oidc})
+    code, _, err = run(capsys, "synth", "--pr", "4", "--config", str(path), "--no-naive")
+    assert code == 2
+    assert "preview-platform:oidcClientSecret" in err and "fix:" in err
