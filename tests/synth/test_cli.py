@@ -13,6 +13,13 @@ from preview.cli import main
 from preview.synth.configfile import REPO
 
 SECRET = "hunter2-oidc-client-secret-value"
+OIDC = {
+    "issuer": "https://idp.example.com",
+    "authorizationEndpoint": "https://idp.example.com/auth",
+    "tokenEndpoint": "https://idp.example.com/token",
+    "userInfoEndpoint": "https://idp.example.com/userinfo",
+    "clientId": "preview",
+}
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -94,14 +101,7 @@ def test_secret_values_never_appear_in_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The OIDC client secret reaches a listener rule input, yet json and text both hide it."""
-    oidc = {
-        "issuer": "https://idp.example.com",
-        "authorizationEndpoint": "https://idp.example.com/auth",
-        "tokenEndpoint": "https://idp.example.com/token",
-        "userInfoEndpoint": "https://idp.example.com/userinfo",
-        "clientId": "preview",
-    }
-    path = _template(tmp_path, urlProtection={"mode": "oidc", "oidc": oidc})
+    path = _template(tmp_path, urlProtection={"mode": "oidc", "oidc": OIDC})
     doc = yaml.safe_load(path.read_text())
     doc["config"]["preview-platform:oidcClientSecret"] = SECRET
     path.write_text(yaml.safe_dump(doc))
@@ -183,14 +183,7 @@ def test_config_error_raised_by_the_program_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """oidc without its client secret passes the model but the program refuses it: exit 2, fix."""
-    oidc = {
-        "issuer": "https://idp.example.com",
-        "authorizationEndpoint": "https://idp.example.com/auth",
-        "tokenEndpoint": "https://idp.example.com/token",
-        "userInfoEndpoint": "https://idp.example.com/userinfo",
-        "clientId": "preview",
-    }
-    path = _template(tmp_path, urlProtection={"mode": "oidc", "oidc": oidc})
+    path = _template(tmp_path, urlProtection={"mode": "oidc", "oidc": OIDC})
     code, _, err = run(capsys, "synth", "--pr", "4", "--config", str(path), "--no-naive")
     assert code == 2
     assert "preview-platform:oidcClientSecret" in err and "fix:" in err
