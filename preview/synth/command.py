@@ -76,7 +76,9 @@ def synth(
             raise UsageError(f"--pr: {exc.message}", hint=exc.hint) from None
         config = configfile.pr_config(pr, template=config_file)
 
-    report = synth_report(stack, config, region=region, naive=not no_naive)
+    # The diagram alone needs no comparison; skipping it saves a second program run.
+    naive = not no_naive and fmt != "mermaid"
+    report = synth_report(stack, config, region=region, naive=naive)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=False))
     elif fmt == "mermaid":
