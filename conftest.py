@@ -1,3 +1,3 @@
-"""Root conftest: registers the shared service fixtures (MariaDB, OpenSearch) for every test package."""
+"""Root conftest: registers the shared service fixtures (MariaDB, OpenSearch) for all tests."""
 
 pytest_plugins = ["tests.services.fixtures"]
