@@ -130,11 +130,16 @@ def report_text(report: SynthReport) -> str:
     for c in sorted(report.cost.lines, key=lambda c: -c.usd_per_day):
         if c.usd_per_day >= 0.005:
             out.append(f"  ${c.usd_per_day:7.2f}  {c.resource} [{short_type(c.type)}]: {c.basis}")
+    if any(r.type == "pulumi:pulumi:StackReference" for r in report.resources):
+        out.append("  (resources shared from staging are billed to staging, not counted here)")
     if report.cost.unpriced:
         out.append(f"  not priced (add to preview/synth/cost.py): {report.cost.unpriced}")
     out.append("")
 
-    out.append(f"Modelled time to URL: {_duration(report.time_to_url_s)} (critical path)")
+    out.append(
+        f"Modelled time to URL: {_duration(report.time_to_url_s)} "
+        "(critical path of `up`, before the smoke run)"
+    )
     for s in report.path.steps:
         out.append(f"  {_duration(s.seconds):>7}  {s.resource} [{short_type(s.type)}]")
     out.append("")
