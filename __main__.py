@@ -180,7 +180,9 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
                 "DB_NAME": cfg.db.database_name,
                 "SEARCH_URL": pulumi.Output.concat("https://", search.endpoint),
                 "SEARCH_INDEX_PREFIX": "",
+                "AWS_REGION": region,
             },
+            db_secret_arn=db.master_secret_arn,
             spot=False,
             autoscaling=scaling,
         ),
@@ -396,7 +398,8 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
         "DB_NAME": out("dbName"),
         "SEARCH_URL": search_url,
         "SEARCH_INDEX_PREFIX": prefix,
-        "APP_SHA": cfg.sha,
+        "AWS_REGION": region,
+        # No APP_SHA here: the image bakes its own, so /health exposes a stale image.
         "PREVIEW_PR": str(cfg.pr),
     }
     services = AppServices(
@@ -416,6 +419,7 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
             log_retention_days=cfg.log_retention_days,
             environment=app_env,
             task_policy_json=index_access_policy(search_arn, prefix),
+            db_secret_arn=out("dbMasterSecretArn"),
             spot=cfg.spot.enabled,
             on_demand_base=cfg.spot.on_demand_base,
         ),

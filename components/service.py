@@ -57,6 +57,8 @@ class AppServicesArgs:
     log_retention_days: int
     environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     task_policy_json: pulumi.Input[str] | None = None
+    # RDS-managed master secret: its username/password become DB_USER/DB_PASSWORD.
+    db_secret_arn: pulumi.Input[str] | None = None
     spot: bool = True
     on_demand_base: int = 0
     autoscaling: Autoscaling | None = None
@@ -99,12 +101,15 @@ class AppServices(pulumi.ComponentResource):
             policy_arn=EXECUTION_POLICY,
             opts=child,
         )
-        secret_arns = sorted({a for s in args.app.services for a in s.secrets.values()})
+        secret_arns: list[pulumi.Input[str]] = []
+        secret_arns += sorted({a for s in args.app.services for a in s.secrets.values()})
+        if args.db_secret_arn is not None:
+            secret_arns.append(args.db_secret_arn)
         if secret_arns:
             aws.iam.RolePolicy(
                 f"{name}-execution-secrets",
                 role=self.execution_role.id,
-                policy=json.dumps(
+                policy=pulumi.Output.json_dumps(
                     {
                         "Version": "2012-10-17",
                         "Statement": [
@@ -147,12 +152,25 @@ class AppServices(pulumi.ComponentResource):
             args.image_repository_url, ":", args.image_tag
         )
         env = {**args.environment, **spec.environment}
+        secrets: list[dict[str, Any]] = [
+            {"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())
+        ]
+        if args.db_secret_arn is not None:
+            # ECS resolves JSON keys of the secret at task start; the values never reach state.
+            secrets += [
+                {
+                    "name": env_name,
+                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, f":{key}::"),
+                }
+                for env_name, key in (("DB_USER", "username"), ("DB_PASSWORD", "password"))
+                if env_name not in spec.secrets
+            ]
         container: dict[str, Any] = {
             "name": spec.name,
             "image": image,
             "essential": True,
             "environment": [{"name": k, "value": env[k]} for k in sorted(env)],
-            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())],
+            "secrets": secrets,
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
@@ -226,7 +244,8 @@ class AppServices(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        if args.autoscaling is not None:
+        # A service scaled to 0 on purpose (e.g. an unused worker) must not be scaled back up.
+        if args.autoscaling is not None and spec.desired_count > 0:
             scale = args.autoscaling
             target = aws.appautoscaling.Target(
                 f"{name}-{spec.name}-scaling",

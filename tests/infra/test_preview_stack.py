@@ -249,3 +249,13 @@ def test_sync_task_reads_db_credentials_from_the_managed_secret(preview_synth: S
         "PREVIEW_SYNC_DB_PASSWORD": f"{arn}:password::",
     }
     assert not any("PASSWORD" in e["name"] for e in container["environment"])
+
+
+def test_app_gets_db_credentials_as_secrets_and_no_fake_sha(preview_synth: Synth) -> None:
+    """The web container reads DB_USER/DB_PASSWORD from the RDS secret, and the stack does not
+    set APP_SHA, so /health reports the sha baked into the image and a stale image shows."""
+    task = preview_synth.get("aws:ecs/taskDefinition:TaskDefinition", "app-web-task").inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    assert {s["name"] for s in container["secrets"]} == {"DB_USER", "DB_PASSWORD"}
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert "APP_SHA" not in env and env["SEARCH_INDEX_PREFIX"] == "pr-12-"
