@@ -324,15 +324,52 @@ def _check_sha(sha: str) -> str:
 
 @dataclass(frozen=True)
 class UpResult:
-    plan: Plan
-    outcome: Literal["deployed", "queued", "superseded"]
+    stack: str
+    outcome: Literal["deployed", "superseded"]
+    plan: Plan | None = None
     url: str = ""
     smoke: SmokeResult | None = None
     report: str = ""
 
 
 def up(deps: Deps, pr: int, sha: str, branch: str = "") -> UpResult:
-    """Plan, deploy or queue, run the smoke gate, report. Raises the PreviewError of a failure."""
+    """Plan, deploy or queue, run the smoke gate, report. Raises the PreviewError of a failure.
+
+    Every failure after the flags are validated is also shown in the PR: the comment gets the
+    error and the fix, and a started deployment is marked failure.
+    """
+    stack = _stack_name(pr)
+    sha = _check_sha(sha)
+    if _superseded(deps, pr, sha):
+        return UpResult(stack, "superseded")
+    started: list[bool] = []
+    try:
+        return _up(deps, pr, sha, branch, started)
+    except (CappedError, SmokeFailedError):
+        raise  # reported with their own status
+    except Exception as exc:
+        if isinstance(exc, PreviewError):
+            error, hint = exc.message, exc.hint
+        else:
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            hint = "this is a bug in the preview CLI: re-run, and report it with the job log"
+        _report(
+            deps,
+            ReportState(
+                pr=pr,
+                status="failed",
+                sha=sha,
+                logs_url=deps.settings.run_url,
+                error=error,
+                hint=hint,
+            ),
+        )
+        if started:
+            _deployment(deps, pr, sha, "failure")
+        raise
+
+
+def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpResult:
     p = plan(deps, pr, sha, branch)
     extras = deps.extras(pr, p.config) if deps.extras else Extras()
     base = ReportState(
@@ -344,8 +381,6 @@ def up(deps: Deps, pr: int, sha: str, branch: str = "") -> UpResult:
         cost_per_day_usd=extras.cost_per_day_usd,
         mermaid=extras.mermaid,
     )
-    if _superseded(deps, pr, sha):
-        return UpResult(p, "superseded")
     if p.action == "queue":
         state = replace(
             base,
@@ -367,19 +402,14 @@ def up(deps: Deps, pr: int, sha: str, branch: str = "") -> UpResult:
         teardown(deps, p.evict.pr, reason=f"evicted to make room for pr-{pr} (idle preview)")
     _report(deps, base)
     _deployment(deps, pr, sha, "in_progress")
-    try:
-        _wait_for_lock(deps, p.stack)
-        if _superseded(deps, pr, sha):
-            return UpResult(p, "superseded")
-        outputs = _retry(
-            deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out)
-        )
-        url = str(outputs.get(OUT_URL, "")) or _zone_url(deps, pr)
-        smoke = _run_smoke(deps, p, outputs)
-    except PreviewError as exc:
-        _report(deps, replace(base, status="failed", error=exc.message, hint=exc.hint))
-        _deployment(deps, pr, sha, "failure")
-        raise
+    started.append(True)
+    _wait_for_lock(deps, p.stack)
+    if _superseded(deps, pr, sha):
+        _deployment(deps, pr, sha, "inactive")
+        return UpResult(p.stack, "superseded", p)
+    outputs = _retry(deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out))
+    url = str(outputs.get(OUT_URL, "")) or _zone_url(deps, pr)
+    smoke = _run_smoke(deps, p, outputs)
     passed = smoke is None or smoke.passed
     state = replace(base, status="ready" if passed else "smoke-failed", url=url, smoke=smoke)
     body = _report(deps, state)
@@ -390,7 +420,7 @@ def up(deps: Deps, pr: int, sha: str, branch: str = "") -> UpResult:
             hint="open the PR comment for the failing tests and the state machine execution, "
             "fix them and push",
         )
-    return UpResult(p, "deployed", url=url, smoke=smoke, report=body)
+    return UpResult(p.stack, "deployed", p, url=url, smoke=smoke, report=body)
 
 
 def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult | None:

@@ -140,9 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
                 d.state.log.append((method, url.path, 401))
                 self._send(401, {"message": "Bad credentials"})
                 return
+            self.extra_headers: dict[str, str] = {}
             status, body = self._route(method, url.path, parse_qs(url.query), payload)
             d.state.log.append((method, url.path, status))
-        self._send(status, body)
+        self._send(status, body, self.extra_headers)
 
     def _base(self) -> str:
         s = self.double.state
@@ -180,7 +181,14 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == "/pulls":
             want = query.get("state", ["open"])[0]
             pulls = [p for n, p in sorted(s.pulls.items()) if want in ("all", p["state"])]
-            return 200, [self._pull(p) for p in pulls]
+            # Paginated like GitHub: per_page (default 30) and a Link header to the next page.
+            page = int(query.get("page", ["1"])[0])
+            per_page = int(query.get("per_page", ["30"])[0])
+            chunk = pulls[(page - 1) * per_page : page * per_page]
+            if page * per_page < len(pulls):
+                nxt = f"{self._base()}/pulls?state={want}&per_page={per_page}&page={page + 1}"
+                self.extra_headers["Link"] = f'<{nxt}>; rel="next"'
+            return 200, [self._pull(p) for p in chunk]
         if m := re.fullmatch(r"/pulls/(\d+)", rest):
             pull = s.pulls.get(int(m.group(1)))
             return (200, self._pull(pull)) if pull else (404, {"message": "Not Found"})

@@ -143,6 +143,16 @@ def test_open_prs_and_head_sha(gh: GitHubDouble, reporter: GitHubReporter) -> No
     assert reporter.head_sha(12) == SHA and reporter.head_sha(14) is None
 
 
+def test_open_prs_follows_every_page(gh: GitHubDouble, reporter: GitHubReporter) -> None:
+    """With 75 open PRs (three pages), all are seen: a missed page would make the reaper
+    destroy live previews."""
+    for n in range(100, 175):
+        gh.open_pr(n, "3" * 40)
+    assert reporter.open_prs() == {12, 13, *range(100, 175)}
+    pages = [p for m, p, c in gh.state.log if p.endswith("/pulls")]
+    assert len(pages) == 3
+
+
 def test_token_is_sent_as_authorization(gh: GitHubDouble, reporter: GitHubReporter) -> None:
     """Every request carries the token in the Authorization header (and nowhere else)."""
     reporter.open_prs()

@@ -12,6 +12,7 @@ from preview import lifecycle
 from preview.errors import CAPPED, SMOKE_FAILED, UNAVAILABLE, USAGE, PreviewError
 from preview.lifecycle import Deps
 from preview.report import MARKER, SmokeResult
+from tests.cli.conftest import REPO_ROOT
 from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeSmoke
 
 SHA1 = "1111111aaaaaaa"
@@ -169,3 +170,67 @@ def test_report_goes_to_the_step_summary(
     lifecycle.up(deps, 12, SHA1)
     text = summary.read_text()
     assert MARKER in text and "ready" in text and "https://pr-12.preview.example.com" in text
+
+
+def test_bad_template_is_reported_in_the_pr(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+) -> None:
+    """A config template the program would reject fails before deploying, named in the PR."""
+    template = tmp_path / "preview.yaml"
+    good = (REPO_ROOT / "preview.yaml").read_text()
+    template.write_text(good.replace("loadBalancing: shared", "loadBalancing: sideways"))
+    s = settings.model_copy(update={"config_template": template})
+    auto = FakeAutomation(clock)
+    reporter = FakeReporter({12})
+    deps = make_deps(automation=auto, settings=s, reporter=reporter)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 12, SHA1)
+    assert err.value.exit_code == USAGE and "loadBalancing" in err.value.message
+    assert (
+        "loadBalancing" in reporter.comments[12][-1]
+        and "deploy failed" in reporter.comments[12][-1]
+    )
+    assert auto.stacks == {} and 12 not in reporter.states
+
+
+def test_unexpected_crash_is_still_visible_in_the_pr(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """A bug (any exception) during deploy marks the deployment failed and says so in the PR."""
+    auto = FakeAutomation(clock)
+
+    def crash(*args: object) -> dict[str, str]:
+        raise KeyError("outputs")
+
+    auto.up = crash  # type: ignore[method-assign]
+    reporter = FakeReporter({12})
+    deps = make_deps(automation=auto, reporter=reporter)
+    with pytest.raises(KeyError):
+        lifecycle.up(deps, 12, SHA1)
+    assert "internal error: KeyError" in reporter.comments[12][-1]
+    assert reporter.states[12] == ["in_progress", "failure"]
+
+
+def test_comment_carries_cost_diagram_and_logs(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+) -> None:
+    """The ready comment shows URL, sha, smoke, cost/day, expiry, logs link and the Mermaid."""
+    s = settings.model_copy(update={"run_url": "https://ci.example/run/7"})
+    reporter = FakeReporter({12})
+    deps = make_deps(
+        settings=s,
+        reporter=reporter,
+        extras=lambda pr, cfg: lifecycle.Extras(0.42, "flowchart LR\n  a --> b"),
+    )
+    lifecycle.up(deps, 12, SHA1)
+    body = reporter.comments[12][-1]
+    for part in (
+        "https://pr-12.preview.example.com",
+        SHA1[:12],
+        "passed",
+        "$0.42/day",
+        "Expires",
+        "https://ci.example/run/7",
+        "```mermaid\nflowchart LR",
+    ):
+        assert part in body
