@@ -68,9 +68,8 @@ class SmokeTargets:
     execution_role_arn: Any
     task_role_arn: Any = None
     assign_public_ip: bool = False
-    # Path of the search spec inside the tools image, passed to `preview sync --spec`; relative
-    # paths start at the image's WORKDIR.
-    sync_spec: Any = "search-spec.yaml"
+    # Path of the app's search spec inside the tools image, passed to `preview sync --spec`.
+    sync_spec: Any = "/app/search-spec.yaml"
     # Put before `sync ...`/`smoke ...` in the container command. The tools image
     # (Dockerfile.tools) has ENTRYPOINT ["preview"], so the override is the subcommand alone; an
     # image without that entrypoint needs ("preview",).

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +21,8 @@ from smoke.health import handler as health_handler
 from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
 
 REGION = "us-east-1"
+REPO = Path(__file__).resolve().parents[2]
+SEARCH_SPEC = REPO / "examples" / "app" / "search-spec.yaml"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -204,7 +207,7 @@ def _moto_gate(_health_server: tuple[str, HealthState]) -> Iterator[Gate]:
 APP_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def survey_db(mariadb_server: Any) -> Iterator[str]:
     """A fresh MariaDB database with a small survey dataset (examples/seed.py)."""
     import sqlalchemy as sa
@@ -219,41 +222,36 @@ def survey_db(mariadb_server: Any) -> Iterator[str]:
     mariadb_server.drop_database(url.rsplit("/", 1)[1].split("?", 1)[0])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def survey_index(opensearch_url: str, survey_db: str) -> Iterator[str]:
-    """The responses of `survey_db` indexed under a fresh prefix; yields the prefix."""
+    """`survey_db` seeded into OpenSearch by the real `preview sync` with the app's search spec.
+
+    Yields the index prefix; the indices are deleted afterwards.
+    """
+    import os
+    import subprocess
+    import sys
     import uuid
 
-    import sqlalchemy as sa
-    from opensearchpy import OpenSearch, helpers
-
     prefix = f"smoke-{uuid.uuid4().hex[:8]}-"
-    index = f"{prefix}responses"
-    client = OpenSearch(hosts=[opensearch_url], timeout=30)
-    engine = sa.create_engine(survey_db)
-    query = sa.text(
-        "SELECT r.id, r.answer_text, r.score, r.tenant_id, s.title AS survey_title "
-        "FROM responses r JOIN surveys s ON s.id = r.survey_id"
+    env = {
+        **os.environ,
+        "PREVIEW_SYNC_DATABASE_URL": survey_db,
+        "PREVIEW_SYNC_OPENSEARCH_URL": opensearch_url,
+        "PREVIEW_SYNC_INDEX_PREFIX": prefix,
+    }
+    sync = [sys.executable, "-m", "preview.cli", "sync", "--spec", str(SEARCH_SPEC)]
+    result = subprocess.run(
+        sync, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    with engine.connect() as conn:
-        docs = [
-            {
-                "_index": index,
-                "_id": str(row.id),
-                "answer_text": row.answer_text,
-                "survey_title": row.survey_title,
-                "tenant_id": row.tenant_id,
-                "score": None if row.score is None else float(row.score),
-            }
-            for row in conn.execute(query)
-        ]
-    engine.dispose()
-    helpers.bulk(client, docs, refresh=True)
+    assert result.returncode == 0, f"preview sync failed:\n{result.stdout}\n{result.stderr}"
     yield prefix
-    client.indices.delete(index=index, ignore_unavailable=True)
+    subprocess.run(
+        [*sync, "--delete-prefix"], cwd=REPO, env=env, capture_output=True, timeout=120, check=False
+    )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference_app(
     survey_db: str, survey_index: str, opensearch_url: str
 ) -> Iterator[tuple[str, Any]]:

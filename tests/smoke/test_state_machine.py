@@ -21,7 +21,7 @@ def test_steps_run_in_order_with_their_commands(
     base_url, _ = health_app
     gate.run()
     assert gate.commands == [
-        ["sync", "--spec", "search-spec.yaml"],
+        ["sync", "--spec", "/app/search-spec.yaml"],
         ["smoke", "--base-url", base_url, "--expected-sha", SHA],
     ]
     assert gate.lambda_events == [
