@@ -553,11 +553,9 @@ def _state_statements(
     out: list[dict[str, Any]] = []
     if args.state_bucket:
         b = f"arn:aws:s3:::{args.state_bucket}"
-        own = [
-            f"{b}/.pulumi/{kind}/{args.project}/{stack}"
-            for kind in ("stacks", "locks", "history", "backups")
-            for stack in stacks
-        ]
+        # stacks/, history/, backups/ use `<project>/<stack>`; locks/ uses
+        # `organization/<project>/<stack>/`: one pattern covers both layouts.
+        own = [f"{b}/.pulumi/*{args.project}/{stack}" for stack in stacks]
         out += [
             _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], own, "StateOwnStacks"),
             _allow(

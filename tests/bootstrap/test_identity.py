@@ -132,6 +132,11 @@ def test_preview_role_has_no_admin_statement() -> None:
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/prod/app", {}),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/prod.json", {}),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json", {}),
+        (
+            "s3:DeleteObject",
+            f"{A}:s3:::acme-state/.pulumi/locks/organization/preview-platform/staging/u.json",
+            {},
+        ),
         ("route53:ChangeResourceRecordSets", f"{A}:route53:::hostedzone/Z1", {}),
     ],
 )
@@ -160,6 +165,10 @@ def test_preview_role_cannot_touch_long_lived_resources(
         ("iam:DeleteRole", TASK_ROLE),
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/app"),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/pr-12.json"),
+        (
+            "s3:DeleteObject",
+            f"{A}:s3:::acme-state/.pulumi/locks/organization/preview-platform/pr-12/u.json",
+        ),
         ("s3:GetObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/staging.json"),
     ],
 )
