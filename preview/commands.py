@@ -25,12 +25,17 @@ def _echo(line: str) -> None:
 
 def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
     """The real adapters, wired from settings."""
+    import os
+
     from preview.automation import PulumiAutomation
     from preview.errors import register_secret
     from preview.lifecycle import Deps
 
     token = settings.github_token.get_secret_value()
     register_secret(token)
+    # Credentials the job environment hands to Pulumi and AWS must never be echoed either.
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY"):
+        register_secret(os.environ.get(name, ""))
     deps = Deps(
         settings=settings,
         automation=PulumiAutomation(

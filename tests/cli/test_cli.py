@@ -14,7 +14,7 @@ import pytest
 from preview import errors
 from preview.automation import CommandFailed
 from preview.cli import main
-from preview.lifecycle import Extras
+from preview.lifecycle import Extras, TaggedResource
 from preview.report import SmokeResult
 from preview.settings import Settings
 from tests.cli.conftest import REPO_ROOT
@@ -51,6 +51,7 @@ class World:
         self.gh = gh
         self.automation = FakeAutomation(clock)
         self.smoke = FakeSmoke()
+        self.strays: list[TaggedResource] = []
 
 
 @pytest.fixture
@@ -60,7 +61,9 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         w = World(gh, Clock())
         monkeypatch.setattr("preview.automation.PulumiAutomation", lambda **kw: w.automation)
         monkeypatch.setattr("preview.aws.StepFunctionsSmoke", lambda *a, **kw: w.smoke)
-        monkeypatch.setattr("preview.aws.TaggingResources", lambda c: FakeTagged(w.automation))
+        monkeypatch.setattr(
+            "preview.aws.TaggingResources", lambda c: FakeTagged(w.automation, w.strays)
+        )
         # The real synth costs seconds per run; one test below uses it, the rest a stand-in.
         monkeypatch.setattr(
             "preview.commands._synth_extras", lambda pr, cfg: Extras(1.25, "flowchart LR\n a-->b")
@@ -122,6 +125,12 @@ CASES: dict[str, ExitCase] = {
         errors.LOCKED,
         "re-run",
     ),
+    "reap leaves strays": (
+        lambda w: w.strays.append(TaggedResource("arn:aws:sqs:us-east-1:1:pp-pr-77-q", 77, None)),
+        ["reap"],
+        errors.UNAVAILABLE,
+        "deleted by hand",
+    ),
     "pulumi failed": (
         lambda w: (w.automation.add("pr-12"), w.automation.halfway.update({"pr-12": 1})),
         ["down", "--pr", "12"],
@@ -153,19 +162,23 @@ def test_bad_setting_names_the_variable(
     assert code == errors.USAGE and "PREVIEW_EVICTION_POLICY" in out
 
 
-def test_token_never_appears_in_output(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    """Even when Pulumi echoes the token and an error message contains it, output shows ***."""
+def test_token_never_appears_in_output(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Even when Pulumi echoes secrets and an error message contains one, output shows ***."""
+    passphrase = "correct-horse-battery-staple"
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", passphrase)
     original_up = world.automation.up
 
     def leaky_up(stack: str, config: Any, on_output: Callable[[str], None]) -> dict[str, Any]:
-        on_output(f"env GITHUB_TOKEN={TOKEN}")
+        on_output(f"env GITHUB_TOKEN={TOKEN} PULUMI_CONFIG_PASSPHRASE={passphrase}")
         original_up(stack, config, on_output)
         raise CommandFailed(f"provider failed with header Authorization: token {TOKEN}")
 
     world.automation.up = leaky_up  # type: ignore[method-assign]
     code, out = run(["up", "--pr", "12", "--sha", SHA], capsys)
     assert code == errors.UNAVAILABLE
-    assert TOKEN not in out and "***" in out
+    assert TOKEN not in out and passphrase not in out and "***" in out
     assert all(TOKEN not in c["body"] for c in world.gh.comments_on(12))
 
 
