@@ -407,7 +407,9 @@ def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpRe
     if _superseded(deps, pr, sha):
         _deployment(deps, pr, sha, "inactive")
         return UpResult(p.stack, "superseded", p)
-    outputs = _retry(deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out))
+    outputs = _retry(
+        deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out), p.stack
+    )
     url = str(outputs.get(OUT_URL, "")) or _zone_url(deps, pr)
     smoke = _run_smoke(deps, p, outputs)
     passed = smoke is None or smoke.passed
@@ -509,7 +511,7 @@ def _wait_for_lock(deps: Deps, stack: str, deadline: datetime | None = None) -> 
         delay = min(delay * 2, 60.0)
 
 
-def _retry(deps: Deps, what: str, fn: Callable[[], T]) -> T:
+def _retry(deps: Deps, what: str, fn: Callable[[], T], stack: str = "") -> T:
     """Run `fn`, retrying transient failures with exponential backoff and waiting out locks."""
     s = deps.settings
     deadline = deps.now() + timedelta(seconds=s.lock_wait_s)
@@ -525,8 +527,7 @@ def _retry(deps: Deps, what: str, fn: Callable[[], T]) -> T:
             deps.out(f"{what}: {exc.message}; retry {attempt}/{s.retries} in {delay:.0f}s")
             deps.sleep(delay)
         except StackLocked:
-            stack = what.rsplit(" ", 1)[-1]
-            if deps.now() >= deadline:
+            if not stack or deps.now() >= deadline:
                 raise
             deps.sleep(max(s.backoff_s, 1.0))
             _wait_for_lock(deps, stack, deadline)
@@ -561,9 +562,13 @@ def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> D
         _report(deps, ReportState(pr=pr, status="removing", sha=sha, notes=(reason,)))
         try:
             _wait_for_lock(deps, stack)
-            _retry(deps, f"refresh {stack}", lambda: deps.automation.refresh(stack, deps.out))
-            _retry(deps, f"destroy {stack}", lambda: deps.automation.destroy(stack, deps.out))
-            _retry(deps, f"remove {stack}", lambda: deps.automation.remove(stack))
+            _retry(
+                deps, f"refresh {stack}", lambda: deps.automation.refresh(stack, deps.out), stack
+            )
+            _retry(
+                deps, f"destroy {stack}", lambda: deps.automation.destroy(stack, deps.out), stack
+            )
+            _retry(deps, f"remove {stack}", lambda: deps.automation.remove(stack), stack)
         except StackNotFound:
             pass  # removed by someone else meanwhile: that is the goal
         except PreviewError as exc:
@@ -593,6 +598,10 @@ def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> D
 
 
 # --- reap -----------------------------------------------------------------------------------
+
+
+VERIFY_ATTEMPTS = 4
+VERIFY_DELAY_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -666,7 +675,12 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
     leftovers: list[TaggedResource] = []
     if not dry_run and deps.tagged is not None and targets:
         reaped = {pr for pr, _ in targets}
-        leftovers = [r for r in deps.tagged.find() if r.pr in reaped]
+        # The tagging index trails deletions by a little: look again before calling it a leftover.
+        for attempt in range(VERIFY_ATTEMPTS):
+            leftovers = [r for r in deps.tagged.find() if r.pr in reaped]
+            if not leftovers or attempt == VERIFY_ATTEMPTS - 1:
+                break
+            deps.sleep(VERIFY_DELAY_S)
         for r in leftovers:
             rows.append(ReapRow(r.pr or 0, "-", "still tagged after teardown", "stray", r.arn))
     return ReapResult(rows=sorted(rows, key=lambda r: (r.pr, r.action)), leftovers=leftovers)

@@ -266,3 +266,25 @@ def test_reap_converges_under_faults(
             break
     assert "pr-3" not in auto.stacks
     _untouched(before, auto, (*LIVE, "staging"))
+
+
+class LaggingTagged(FakeTagged):
+    """The tagging index still lists a destroyed stack's resources for the first `lag` reads."""
+
+    def __init__(self, automation: FakeAutomation, lag: int) -> None:
+        super().__init__(automation)
+        self.lag = lag
+        self.snapshot = automation.tagged()
+
+    def find(self) -> list[TaggedResource]:
+        self.lag -= 1
+        return self.snapshot if self.lag >= 0 else super().find()
+
+
+def test_reaper_waits_out_tagging_lag(clock: Clock, make_deps: Callable[..., Deps]) -> None:
+    """Resources the tagging index lists for a moment after teardown are not called leftovers."""
+    auto = _world(clock)
+    deps = make_deps(automation=auto, reporter=FakeReporter({7, 8}))
+    deps.tagged = LaggingTagged(auto, lag=3)  # first read by the scan, two stale after teardown
+    result = lifecycle.reap(deps)
+    assert result.leftovers == [] and "pr-3" not in auto.stacks
