@@ -299,6 +299,10 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
         )
     priority, _ = naming.rule_priorities(cfg.pr, cfg.rule_priority)
 
+    from components.bootstrap import BOUNDARY_NAME
+
+    # The preview deploy role may create IAM roles only under this boundary (stack bootstrap).
+    boundary = f"arn:aws:iam::{aws_account()}:policy/{BOUNDARY_NAME}"
     staging = pulumi.StackReference("staging", stack_name=cfg.staging_stack)
 
     def out(key: str) -> pulumi.Output[Any]:
@@ -420,6 +424,7 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
             environment=app_env,
             task_policy_json=index_access_policy(search_arn, prefix),
             db_secret_arn=out("dbMasterSecretArn"),
+            permissions_boundary=boundary,
             spot=cfg.spot.enabled,
             on_demand_base=cfg.spot.on_demand_base,
         ),
@@ -449,6 +454,7 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
                 "PREVIEW_SYNC_DB_NAME": out("dbName"),
             },
             db_secret_arn=out("dbMasterSecretArn"),
+            permissions_boundary=boundary,
         ),
         opts=pulumi.ResourceOptions(depends_on=[services]),
     )

@@ -59,6 +59,8 @@ class AppServicesArgs:
     task_policy_json: pulumi.Input[str] | None = None
     # RDS-managed master secret: its username/password become DB_USER/DB_PASSWORD.
     db_secret_arn: pulumi.Input[str] | None = None
+    # Previews may only create roles under the bootstrap stack's permissions boundary.
+    permissions_boundary: pulumi.Input[str] | None = None
     spot: bool = True
     on_demand_base: int = 0
     autoscaling: Autoscaling | None = None
@@ -92,6 +94,7 @@ class AppServices(pulumi.ComponentResource):
         self.execution_role = aws.iam.Role(
             f"{name}-execution",
             assume_role_policy=_ASSUME_ECS_TASKS,
+            permissions_boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )
@@ -124,7 +127,11 @@ class AppServices(pulumi.ComponentResource):
                 opts=child,
             )
         self.task_role = aws.iam.Role(
-            f"{name}-task", assume_role_policy=_ASSUME_ECS_TASKS, tags=args.tags, opts=child
+            f"{name}-task",
+            assume_role_policy=_ASSUME_ECS_TASKS,
+            permissions_boundary=args.permissions_boundary,
+            tags=args.tags,
+            opts=child,
         )
         if args.task_policy_json is not None:
             aws.iam.RolePolicy(

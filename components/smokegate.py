@@ -50,6 +50,8 @@ class SmokeGateArgs:
     log_retention_days: int
     sync_environment: dict[str, pulumi.Input[str]]
     db_secret_arn: pulumi.Input[str] | None = None
+    # Previews may only create roles under the bootstrap stack's permissions boundary.
+    permissions_boundary: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.health_path.startswith("/"):
@@ -75,6 +77,7 @@ class SmokeGate(pulumi.ComponentResource):
         lambda_role = aws.iam.Role(
             f"{name}-health-role",
             assume_role_policy=_assume("lambda.amazonaws.com"),
+            permissions_boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )
@@ -111,6 +114,7 @@ class SmokeGate(pulumi.ComponentResource):
         execution = aws.iam.Role(
             f"{name}-tools-execution",
             assume_role_policy=_assume("ecs-tasks.amazonaws.com"),
+            permissions_boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )
@@ -197,6 +201,7 @@ class SmokeGate(pulumi.ComponentResource):
         sfn_role = aws.iam.Role(
             f"{name}-sfn-role",
             assume_role_policy=_assume("states.amazonaws.com"),
+            permissions_boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )

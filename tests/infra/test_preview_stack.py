@@ -259,3 +259,12 @@ def test_app_gets_db_credentials_as_secrets_and_no_fake_sha(preview_synth: Synth
     assert {s["name"] for s in container["secrets"]} == {"DB_USER", "DB_PASSWORD"}
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert "APP_SHA" not in env and env["SEARCH_INDEX_PREFIX"] == "pr-12-"
+
+
+def test_every_preview_role_has_the_permissions_boundary(preview_synth: Synth) -> None:
+    """The preview deploy role may only create roles under pp-preview-boundary; all roles set it."""
+    roles = preview_synth.of_type("aws:iam/role:Role")
+    assert len(roles) >= 4
+    assert {r.inputs.get("permissionsBoundary") for r in roles} == {
+        "arn:aws:iam::123456789012:policy/pp-preview-boundary"
+    }
