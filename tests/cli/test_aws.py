@@ -139,3 +139,35 @@ def test_tagging_finds_every_preview_resource_across_pages(moto: None) -> None:
     assert {r.pr for r in found} == set(range(1, 14))
     assert all(r.expires_at is not None and r.expires_at.year == 2030 for r in found)
     assert not [r for r in found if "staging" in r.arn]
+
+
+def test_up_reports_a_failing_smoke_machine_run_by_moto(
+    moto: None, make_deps: Any, clock: Any
+) -> None:
+    """up against a real (moto) state machine that fails: exit 5 and the tests named in the PR."""
+    from preview import lifecycle
+    from preview.errors import SMOKE_FAILED
+    from tests.cli.fakes import FakeAutomation, FakeReporter
+
+    sfn = aws.client("stepfunctions", REGION)
+    arn = _machine(
+        sfn,
+        "pr-12-smoke",
+        {"SmokeFailed": {"Type": "Fail", "Error": "SmokeFailed", "Cause": CAUSE}},
+        "SmokeFailed",
+    )
+    auto = FakeAutomation(clock)
+    real_up = auto.up
+
+    def up_with_machine(stack: str, config: Any, on_output: Any) -> dict[str, Any]:
+        return {**real_up(stack, config, on_output), "stateMachineArn": arn}
+
+    auto.up = up_with_machine  # type: ignore[method-assign]
+    reporter = FakeReporter({12})
+    smoke = aws.StepFunctionsSmoke(sfn, timeout_s=60, poll_s=0.05)
+    deps = make_deps(automation=auto, reporter=reporter, smoke=smoke)
+    with pytest.raises(PreviewError) as err:
+        lifecycle.up(deps, 12, "abcdef1234")
+    assert err.value.exit_code == SMOKE_FAILED
+    assert "tests/smoke/test_app.py::test_search_finds_seed" in reporter.comments[12][-1]
+    assert reporter.states[12] == ["in_progress", "failure"]

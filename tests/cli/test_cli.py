@@ -241,3 +241,14 @@ def test_comment_shows_cost_and_diagram_from_synth(
     expected = synth_report("pr-12", cfg, naive=False).cost_per_day_usd
     assert f"${expected:.2f}/day" in comment["body"]
     assert "```mermaid\nflowchart" in comment["body"]
+
+
+def test_standard_ci_variable_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PULUMI_BACKEND_URL, GITHUB_TOKEN and GITHUB_STEP_SUMMARY work without the PREVIEW_ prefix."""
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://acme-state")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", "/tmp/summary.md")
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    s = Settings()
+    assert s.pulumi_backend_url == "s3://acme-state"
+    assert str(s.step_summary) == "/tmp/summary.md"
+    assert s.github_token.get_secret_value() == TOKEN
