@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,20 +109,100 @@ class Gate:
         raise AssertionError(f"execution {execution} still running after 120 s")
 
 
-def _container(codes: dict[str, int], started: list[list[str]]) -> Callable[[list[str]], int]:
-    """Stand-in container runtime: records each command, exits with the code set for its verb."""
+ContainerRun = Callable[[list[str], dict[str, str]], int]
 
-    def run(command: list[str]) -> int:
-        started.append(command)
+
+@contextmanager
+def deployed_gate(
+    base_url: str, health_url: str, expected_sha: str, execute: ContainerRun | None = None
+) -> Iterator[Gate]:
+    """A moto account with a VPC, ECS cluster, tools task definition and health Lambda.
+
+    The health Lambda runs smoke.health.handler in-process. A tools task exits with the code the
+    test set in `Gate.exit_codes` for its subcommand, else `execute(command, environment)` runs
+    it for real (None: exits 0).
+    """
+    exit_codes: dict[str, int] = {}
+    commands: list[list[str]] = []
+
+    def container(command: list[str], environment: dict[str, str]) -> int:
+        commands.append(command)
         # The image's entrypoint is `preview`: the first word is the subcommand.
-        return codes.get(command[0] if command else "", 0)
+        verb = command[0] if command else ""
+        if verb in exit_codes:
+            return exit_codes[verb]
+        return execute(command, environment) if execute else 0
 
-    return run
+    config: Any = {
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+    }
+    # Tasks stop on the first DescribeTasks instead of walking four states, 0.5 s per poll.
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
+    try:
+        with (
+            mock_aws(config=config),
+            ecs_sync_casing(),
+            container_exit_codes(container),
+            lambda_runtime(health_handler) as events,
+        ):
+            ec2 = boto3.client("ec2", REGION)
+            ecs = boto3.client("ecs", REGION)
+            iam = boto3.client("iam", REGION)
+            lam = boto3.client("lambda", REGION)
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
+            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+            group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
+            cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
+            role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            task_definition = ecs.register_task_definition(
+                family="pr-12-tools",
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu="256",
+                memory="512",
+                executionRoleArn=role,
+                containerDefinitions=[
+                    {"name": "tools", "image": "tools:1", "cpu": 256, "memory": 512}
+                ],
+            )["taskDefinition"]["taskDefinitionArn"]
+            function = lam.create_function(
+                FunctionName="pr-12-health",
+                Runtime="python3.12",
+                Role=role,
+                Handler="health.handler",
+                Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
+            )["FunctionArn"]
+            targets = SmokeTargets(
+                cluster_arn=cluster,
+                tools_task_definition_arn=task_definition,
+                tools_container_name="tools",
+                subnets=[subnet],
+                security_groups=[group["GroupId"]],
+                health_function_arn=function,
+                base_url=base_url,
+                health_url=health_url,
+                expected_sha=expected_sha,
+                execution_role_arn=role,
+                task_role_arn=role,
+                # The shortest schedule ASL allows: two retries one second apart.
+                health_deadline_seconds=2,
+                health_interval_seconds=1,
+                health_backoff_rate=1.0,
+                health_max_delay_seconds=1,
+                health_request_timeout_seconds=2,
+            )
+            sfn = boto3.client("stepfunctions", REGION)
+            yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
+    finally:
+        state_manager.unset_transition("ecs::task")
 
 
 @pytest.fixture
 def gate(_moto_gate: Gate, health_app: tuple[str, HealthState]) -> Gate:
-    """moto account with a VPC, ECS cluster, tools task definition and health Lambda.
+    """The smoke gate in moto in front of the stand-in health server.
 
     One account serves the module (building it takes seconds); each test starts from all tasks
     exiting 0 and no recorded commands or Lambda events.
@@ -135,71 +216,8 @@ def gate(_moto_gate: Gate, health_app: tuple[str, HealthState]) -> Gate:
 @pytest.fixture(scope="module")
 def _moto_gate(_health_server: tuple[str, HealthState]) -> Iterator[Gate]:
     base_url, _ = _health_server
-    exit_codes: dict[str, int] = {}
-    commands: list[list[str]] = []
-    config: Any = {
-        "stepfunctions": {"execute_state_machine": True},
-        "lambda": {"use_docker": False},
-    }
-    # Tasks stop on the first DescribeTasks instead of walking four states, 0.5 s per poll.
-    state_manager.set_transition("ecs::task", {"progression": "immediate"})
-    with (
-        mock_aws(config=config),
-        ecs_sync_casing(),
-        container_exit_codes(_container(exit_codes, commands)),
-        lambda_runtime(health_handler) as events,
-    ):
-        ec2 = boto3.client("ec2", REGION)
-        ecs = boto3.client("ecs", REGION)
-        iam = boto3.client("iam", REGION)
-        lam = boto3.client("lambda", REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
-        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
-        cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
-        role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        task_definition = ecs.register_task_definition(
-            family="pr-12-tools",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            executionRoleArn=role,
-            containerDefinitions=[
-                {"name": "tools", "image": "tools:1", "essential": True, "cpu": 256, "memory": 512}
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        function = lam.create_function(
-            FunctionName="pr-12-health",
-            Runtime="python3.12",
-            Role=role,
-            Handler="health.handler",
-            Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
-        )["FunctionArn"]
-        targets = SmokeTargets(
-            cluster_arn=cluster,
-            tools_task_definition_arn=task_definition,
-            tools_container_name="tools",
-            subnets=[subnet],
-            security_groups=[group["GroupId"]],
-            health_function_arn=function,
-            base_url=base_url,
-            health_url=f"{base_url}/healthz",
-            expected_sha=SHA,
-            execution_role_arn=role,
-            task_role_arn=role,
-            # The shortest schedule ASL allows: two retries one second apart.
-            health_deadline_seconds=2,
-            health_interval_seconds=1,
-            health_backoff_rate=1.0,
-            health_max_delay_seconds=1,
-            health_request_timeout_seconds=2,
-        )
-        sfn = boto3.client("stepfunctions", REGION)
-        yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
-    state_manager.unset_transition("ecs::task")
+    with deployed_gate(base_url, f"{base_url}/healthz", SHA) as gate:
+        yield gate
 
 
 # --- the reference app on a loopback port, with real MariaDB and OpenSearch behind it ---

@@ -78,15 +78,22 @@ def ecs_sync_casing() -> Iterator[None]:
 
 
 @contextmanager
-def container_exit_codes(exit_code: Callable[[list[str]], int]) -> Iterator[None]:
-    """Give every new moto ECS task the exit code `exit_code(command)` of its first override."""
+def container_exit_codes(
+    exit_code: Callable[[list[str], dict[str, str]], int],
+) -> Iterator[None]:
+    """Give each new moto ECS task the exit code `exit_code(command, environment)`.
+
+    Command and environment are those of the task's first container override, as a container
+    would see them.
+    """
     original = ecs_models.Task.__init__
 
     def init(task: Any, *args: Any, **kwargs: Any) -> None:
         original(task, *args, **kwargs)
-        overrides = task.overrides.get("containerOverrides") or [{}]
-        command = overrides[0].get("command") or task.containers[0].command or []
-        task.containers[0].exitCode = exit_code(list(command))
+        override = (task.overrides.get("containerOverrides") or [{}])[0]
+        command = override.get("command") or task.containers[0].command or []
+        env = {item["name"]: item["value"] for item in override.get("environment") or []}
+        task.containers[0].exitCode = exit_code(list(command), env)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ecs_models.Task, "__init__", init)

@@ -1,0 +1,88 @@
+"""The whole smoke gate against the running reference app.
+
+moto's ASL interpreter drives the state machine; the tools "containers" run the real
+`preview sync` and `preview smoke` commands as subprocesses, and the health Lambda is the real
+handler, so each verdict below comes from MariaDB, OpenSearch and the app over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from tests.smoke.conftest import APP_SHA, REPO, SEARCH_SPEC, Gate, deployed_gate
+
+pytestmark = pytest.mark.services
+
+
+def _run_tools(command: list[str], environment: dict[str, str]) -> int:
+    """The tools image: ENTRYPOINT ["preview"], the override's command and environment."""
+    result = subprocess.run(
+        [sys.executable, "-m", "preview.cli", *command],
+        cwd=REPO,
+        env={**os.environ, **environment},
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    return result.returncode
+
+
+@pytest.fixture(scope="module")
+def _live_gate(
+    reference_app: tuple[str, Any], survey_db: str, survey_index: str, opensearch_url: str
+) -> Iterator[Gate]:
+    url, _ = reference_app
+    with deployed_gate(url, f"{url}/health", APP_SHA, execute=_run_tools) as gate:
+        gate.targets = replace(
+            gate.targets,
+            sync_spec=str(SEARCH_SPEC),
+            # The stack puts these in the tools task definition; here they come as overrides.
+            sync_environment={
+                "PREVIEW_SYNC_DATABASE_URL": survey_db,
+                "PREVIEW_SYNC_OPENSEARCH_URL": opensearch_url,
+                "PREVIEW_SYNC_INDEX_PREFIX": survey_index,
+            },
+        )
+        yield gate
+
+
+@pytest.fixture
+def live_gate(_live_gate: Gate, app: tuple[str, Any]) -> Gate:
+    """The gate in front of the reference app, which is healthy at the start of each test."""
+    _live_gate.commands.clear()
+    _live_gate.exit_codes.clear()
+    _live_gate.lambda_events.clear()
+    return _live_gate
+
+
+def test_healthy_app_passes_the_whole_gate(live_gate: Gate) -> None:
+    """Re-seeding search, the health check and the full smoke suite pass: the gate succeeds."""
+    result = live_gate.run()
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert [command[0] for command in live_gate.commands] == ["sync", "smoke"]
+
+
+def test_broken_db_endpoint_fails_in_smoke(live_gate: Gate, app: tuple[str, Any]) -> None:
+    """A DB endpoint answering 500 passes the health check but fails the gate in Smoke."""
+    _, instance = app
+    instance.faults.add("db-error")
+    result = live_gate.run()
+    assert result["error"] == "SmokeFailed"
+    assert result["cause"].endswith("exited with code 5")
+
+
+def test_stale_build_fails_in_wait_healthy(live_gate: Gate, app: tuple[str, Any]) -> None:
+    """An old build still serving never passes WaitHealthy, and the suite never runs."""
+    _, instance = app
+    instance.faults.add("stale-sha")
+    result = live_gate.run()
+    assert result["error"] == "WaitHealthyFailed"
+    assert instance.settings.stale_sha in result["cause"]
+    assert [command[0] for command in live_gate.commands] == ["sync"]
