@@ -34,6 +34,7 @@ passed, so it never touches a live PR's preview.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -309,8 +310,6 @@ def _stack_name(pr: int) -> str:
 
 
 def _check_sha(sha: str) -> str:
-    import re
-
     if not re.fullmatch(r"[0-9a-f]{7,40}", sha or ""):
         raise UsageError(
             f"--sha {sha!r} is not a git commit sha",
