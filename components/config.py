@@ -183,6 +183,16 @@ class SpotSpec(_Model):
     enabled: bool = True
     on_demand_base: int = Field(default=0, ge=0, le=100)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `spot: false` / `spot: true` is the common case; expand it to the object form.
+        if isinstance(value, bool):
+            return {"enabled": value}
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return {"enabled": value.strip().lower() == "true"}
+        return value
+
 
 class PreviewConfig(_Model):
     kind: Literal["preview"] = "preview"

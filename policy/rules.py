@@ -27,6 +27,9 @@ from components.tags import PREVIEW_KEYS
 
 Report = Callable[..., None]
 MAX_PREVIEW_LOG_DAYS = 14
+# Created by stack `bootstrap` (components/bootstrap.py BOUNDARY_NAME); the preview deploy role
+# may create roles only under it.
+PREVIEW_BOUNDARY = "pp-preview-boundary"
 _PROD_REF = re.compile(r"(^|[-:/_])prod([-:/_]|$)")
 
 
@@ -90,6 +93,14 @@ def _preview_log_retention(args: ResourceValidationArgs, report: Report) -> None
         report(f"preview log groups must retain logs <= {MAX_PREVIEW_LOG_DAYS} days (got {days})")
 
 
+def _preview_role_boundary(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:iam/role:Role" or _kind(args.urn) != "preview":
+        return
+    boundary = str(args.props.get("permissionsBoundary") or "")
+    if not boundary.endswith(f":policy/{PREVIEW_BOUNDARY}"):
+        report(f"preview IAM roles must set permissionsBoundary to policy/{PREVIEW_BOUNDARY}")
+
+
 @cache
 def is_taggable(type_token: str) -> bool:
     """True when the pulumi-aws resource class of `type_token` accepts a `tags` argument."""
@@ -129,6 +140,12 @@ POLICIES: list[ResourceValidationPolicy] = [
         name="preview-required-tags",
         description="Every taggable preview resource has preview:pr/sha/expires-at, managed-by.",
         validate=_preview_tags,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="preview-role-boundary",
+        description="Every IAM role of a preview has the preview permissions boundary.",
+        validate=_preview_role_boundary,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(

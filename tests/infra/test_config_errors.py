@@ -93,3 +93,9 @@ def test_misspelled_key_is_named_by_the_program() -> None:
         ConfigError, match="preview-platform:loadBalacing: is not a preview setting"
     ):
         synthesize("pr-12", preview_config(loadBalacing="dedicated"))
+
+
+def test_spot_accepts_a_boolean_shorthand() -> None:
+    """`spot: false` turns Spot off without writing the object form."""
+    cfg = load("pr-12", preview_config(spot="false"))
+    assert cfg.spot.enabled is False  # type: ignore[union-attr]

@@ -95,3 +95,11 @@ def test_synthesized_stacks_pass_every_policy(fixture: str, request: pytest.Fixt
     stack = synth.resources[0].urn.split("::")[0].removeprefix("urn:pulumi:")
     results = evaluate(synth.resources, stack)
     assert results and [r for r in results if not r.passed] == []
+
+
+def test_preview_role_without_boundary_is_reported() -> None:
+    """A preview IAM role without pp-preview-boundary is reported; with it, it passes."""
+    t = "aws:iam/role:Role"
+    assert _messages("preview-role-boundary", "pr-3", t, {})
+    ok = {"permissionsBoundary": "arn:aws:iam::1:policy/pp-preview-boundary"}
+    assert not _messages("preview-role-boundary", "pr-3", t, ok)
