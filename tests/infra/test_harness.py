@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from preview.harness import DEFAULT_STAGING_OUTPUTS, synthesize
+from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from tests.infra.conftest import preview_config
 
 
@@ -23,7 +23,7 @@ def test_staging_outputs_can_be_overridden() -> None:
     assert synth.outputs["url"] == "https://pr-9.pv.acme.dev"
 
 
-def test_to_json_names_parent_and_dependencies(preview_synth) -> None:  # type: ignore[no-untyped-def]
+def test_to_json_names_parent_and_dependencies(preview_synth: Synth) -> None:
     """Resource.to_json reports parent and dependencies by name."""
     rule = preview_synth.get("aws:lb/listenerRule:ListenerRule", "route-host").to_json()
     assert rule["parent"] == "route" and "route-tg" in rule["dependencies"]

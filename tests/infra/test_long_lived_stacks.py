@@ -120,3 +120,20 @@ def test_search_group_has_no_inline_rules(staging_synth: Synth) -> None:
     assert [r.inputs["fromPort"] for r in rules if r.parent and r.parent.endswith("::search")] == [
         443
     ]
+
+
+def test_every_taggable_long_lived_resource_is_tagged(
+    staging_synth: Synth, prod_synth: Synth
+) -> None:
+    """Each taggable resource of staging/prod says its environment and that we manage it."""
+    from policy.rules import is_taggable
+
+    for env, synth in (("staging", staging_synth), ("prod", prod_synth)):
+        taggable = [r for r in synth.resources if r.custom and is_taggable(r.type)]
+        assert len(taggable) > 30
+        for res in taggable:
+            tags = res.inputs.get("tags") or {}
+            assert (tags.get("environment"), tags.get("managed-by")) == (
+                env,
+                "preview-platform",
+            ), res.name

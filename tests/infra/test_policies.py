@@ -103,3 +103,15 @@ def test_preview_role_without_boundary_is_reported() -> None:
     assert _messages("preview-role-boundary", "pr-3", t, {})
     ok = {"permissionsBoundary": "arn:aws:iam::1:policy/pp-preview-boundary"}
     assert not _messages("preview-role-boundary", "pr-3", t, ok)
+
+
+def test_evaluate_accepts_a_fully_qualified_stack_name(preview_synth: Synth) -> None:
+    """`org/project/pr-12` and `pr-12` evaluate the same graph identically."""
+    short = evaluate(preview_synth.resources, "pr-12")
+    assert evaluate(preview_synth.resources, "acme/preview-platform/pr-12") == short
+
+
+def test_evaluate_refuses_a_graph_of_another_stack(preview_synth: Synth) -> None:
+    """Evaluating pr-12's graph as prod is an error, not a silent pass of prod-only rules."""
+    with pytest.raises(ValueError, match="does not belong to stack 'prod'"):
+        evaluate(preview_synth.resources, "prod")
