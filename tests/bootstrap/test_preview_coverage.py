@@ -170,11 +170,6 @@ def test_preview_role_can_create_every_preview_resource(naive: bool) -> None:
     assert refused == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components do not set permissions_boundary on preview roles yet "
-    "(contract in docs/internals.md, Identity); remove this mark when they do",
-)
 def test_every_preview_role_carries_the_boundary() -> None:
     """The preview role may create IAM roles only with the boundary, so the program must set it."""
     roles = [r for r in _preview_resources(False) if r.type == "aws:iam/role:Role"]
