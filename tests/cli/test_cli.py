@@ -103,6 +103,11 @@ def test_up_exits_0_and_reports(world: World, capsys: pytest.CaptureFixture[str]
     assert "ready" in comment["body"]
 
 
+def _locked(automation: FakeAutomation) -> None:
+    automation.add("pr-12")
+    automation.hold_lock("pr-12")  # a live holder, never released
+
+
 ExitCase = tuple[Callable[[World], Any], list[str], int, str]
 CASES: dict[str, ExitCase] = {
     "bad pr": (lambda w: None, ["up", "--pr", "0", "--sha", SHA], errors.USAGE, "--pr"),
@@ -120,7 +125,7 @@ CASES: dict[str, ExitCase] = {
         "failing tests",
     ),
     "locked": (
-        lambda w: (w.automation.add("pr-12"), w.automation.hold_lock("pr-12")),
+        lambda w: _locked(w.automation),
         ["down", "--pr", "12"],
         errors.LOCKED,
         "re-run",

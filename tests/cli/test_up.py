@@ -202,7 +202,7 @@ def test_unexpected_crash_is_still_visible_in_the_pr(
     def crash(*args: object) -> dict[str, str]:
         raise KeyError("outputs")
 
-    auto.up = crash  # type: ignore[method-assign]
+    auto.up = crash  # type: ignore[method-assign, assignment]
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, reporter=reporter)
     with pytest.raises(KeyError):
