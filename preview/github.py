@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from github import Auth, Github, GithubException
+from github.GithubException import RateLimitExceededException
 from github.GithubRetry import GithubRetry
 
 from preview.errors import UnavailableError, UsageError
@@ -32,6 +33,7 @@ class GitHubReporter:
         retries: int = 6,
         backoff_s: float = 1.0,
         throttle: bool = True,
+        max_rate_limit_wait_s: float = 300.0,
     ) -> None:
         if not repository:
             raise UsageError(
@@ -44,6 +46,8 @@ class GitHubReporter:
             backoff_factor=backoff_s,
             status_forcelist=[429, *range(500, 600)],
             secondary_rate_wait=max(backoff_s, 0.0),
+            # A primary limit can reset an hour away: fail the job rather than sleep that long.
+            max_rate_limit_wait=max_rate_limit_wait_s,
             raise_on_status=False,
         )
         self._gh = Github(
@@ -66,7 +70,13 @@ class GitHubReporter:
                     f"GitHub refused the token while trying to {what} (401)",
                     hint="set GITHUB_TOKEN to a token with pull-requests and deployments write",
                 ) from None
-            if exc.status in (403, 404) and not _is_rate_limit(exc):
+            if isinstance(exc, RateLimitExceededException) or _is_rate_limit(exc):
+                raise UnavailableError(
+                    f"GitHub rate limit while trying to {what}",
+                    hint="the token's API quota is used up; re-run after it resets (see "
+                    "X-RateLimit-Reset) or use a token with a larger quota",
+                ) from None
+            if exc.status in (403, 404):
                 raise UsageError(
                     f"GitHub answered {exc.status} to {what} in {self.repository}",
                     hint="check PREVIEW_REPOSITORY and that the token may write pull requests "

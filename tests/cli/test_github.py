@@ -119,6 +119,29 @@ def test_rate_limits_and_5xx_are_retried(
     assert codes == [status, status, 200, status, 201]
 
 
+def test_rate_limit_resetting_far_away_fails_fast(gh: GitHubDouble) -> None:
+    """A primary limit that resets in an hour is not slept through: exit 3 with the reason."""
+    r = GitHubReporter(
+        token=TOKEN,
+        repository="acme/shop",
+        base_url=gh.url,
+        throttle=False,
+        backoff_s=0.01,
+        max_rate_limit_wait_s=5,
+    )
+    reset = str(int(time.time()) + 3600)
+    gh.fail(
+        "GET",
+        r"/pulls$",
+        403,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        message="API rate limit exceeded for installation ID 1.",
+    )
+    with pytest.raises(PreviewError) as err:
+        r.open_prs()
+    assert err.value.exit_code == UNAVAILABLE and "rate limit" in err.value.message
+
+
 def test_persistent_5xx_is_an_unavailable_error(gh: GitHubDouble, reporter: GitHubReporter) -> None:
     """When GitHub keeps failing, the error says so and exits 3 (re-run later)."""
     gh.fail("GET", r"/pulls$", 502, times=100)
