@@ -13,13 +13,16 @@ Creates (stack `bootstrap`, run once per account by an admin):
 
 How the preview permissions are kept narrow (what a PR branch can do with its role):
 * creates must carry the preview tags (`aws:RequestTag/preview:pr`, `managed-by`), changes and
-  deletes need the `preview:pr` tag on the resource (`aws:ResourceTag`) where the service
-  supports tag conditions (ECS, ELBv2, EC2, ACM, Lambda, Step Functions, Logs);
+  deletes need the `preview:pr` tag on the resource (`aws:ResourceTag`): ECS, ELBv2, EC2
+  security groups, ACM and IAM roles (autonamed, so they have no prefix);
 * elsewhere by the physical-name prefix of preview stacks, `pp-pr-*` (components/naming.py:
   RDS, OpenSearch, Step Functions, Lambda), `/preview-platform/pr-*` for log groups and the
   host `pr-*.<zone>` for Route53;
-* IAM roles (autonamed, so no prefix) by tag, and every role it creates or edits must carry the
-  boundary `pp-preview-boundary`, so a PR cannot mint a role more powerful than that;
+* every IAM role it creates or edits must carry the boundary `pp-preview-boundary`, so a PR
+  cannot mint a role more powerful than that;
+* the one write to staging: a tagged ingress rule on a group tagged `environment=staging` (the
+  shared OpenSearch); that condition cannot tell staging's groups apart, so a PR could open any
+  staging group to its own tasks, never to a CIDR without the rule's preview tags;
 * an explicit deny on anything tagged `environment=prod` or named `pp-prod*` wins over all of it.
 """
 
