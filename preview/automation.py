@@ -105,6 +105,17 @@ def translate(exc: BaseException, stack: str) -> Exception:
     from pulumi import automation as auto
 
     text = str(exc)
+    if isinstance(exc, FileNotFoundError) and "pulumi" in str(exc.filename or ""):
+        return UsageError(
+            "the Pulumi CLI is not installed (no `pulumi` on PATH)",
+            hint="install it (https://www.pulumi.com/docs/install/; in CI the pulumi/actions "
+            "step) and re-run; `preview synth` works without it",
+        )
+    if isinstance(exc, auto.InvalidVersionError):
+        return UsageError(
+            f"the installed Pulumi CLI is too old for the Automation API: {_last_line(text)}",
+            hint="upgrade the Pulumi CLI to 3.x (current) and re-run",
+        )
     if isinstance(exc, auto.ConcurrentUpdateError):
         return StackLocked(
             f"stack {stack} is locked by another update",

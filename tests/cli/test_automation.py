@@ -24,6 +24,7 @@ from preview.automation import (
     StackNotFound,
     TransientError,
 )
+from preview.errors import UsageError
 
 
 class RecordingStack:
@@ -160,3 +161,14 @@ def test_s3_backend_lock_is_read_and_broken(monkeypatch: pytest.MonkeyPatch) -> 
 def test_cloud_backend_exposes_no_lock() -> None:
     """On Pulumi Cloud the lock is the service's: lock() is None, so it is only waited for."""
     assert _adapter(RecordingStack(), backend="https://api.pulumi.com").lock("pr-12") is None
+
+
+def test_missing_pulumi_cli_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `pulumi` on PATH the adapter says to install it (exit 2), not a traceback."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    adapter = PulumiAutomation(work_dir=tmp_path, project="preview-platform", backend_url="")
+    with pytest.raises(UsageError) as err:
+        adapter.list_stacks()
+    assert "Pulumi CLI" in err.value.message and "install" in err.value.hint
