@@ -21,8 +21,8 @@ How the preview permissions are kept narrow (what a PR branch can do with its ro
 * every IAM role it creates or edits must carry the boundary `pp-preview-boundary`, so a PR
   cannot mint a role more powerful than that;
 * the one write to staging: a tagged ingress rule on a group tagged `environment=staging` (the
-  shared OpenSearch); that condition cannot tell staging's groups apart, so a PR could open any
-  staging group to its own tasks, never to a CIDR without the rule's preview tags;
+  shared OpenSearch). IAM has no condition on a rule's source, so this lets a PR add any tagged
+  ingress rule to any staging group; the reaper removes such rules with the PR (they are tagged);
 * an explicit deny on anything tagged `environment=prod` or named `pp-prod*` wins over all of it.
 """
 
