@@ -22,7 +22,7 @@ How the preview permissions are kept narrow (what a PR branch can do with its ro
   cannot mint a role more powerful than that;
 * the one write to staging: a tagged ingress rule on a group tagged `environment=staging` (the
   shared OpenSearch). IAM has no condition on a rule's source, so this lets a PR add any tagged
-  ingress rule to any staging group; the reaper removes such rules with the PR (they are tagged);
+  ingress rule to any staging group (the rule must carry the preview tags);
 * an explicit deny on anything tagged `environment=prod` or named `pp-prod*` wins over all of it.
 """
 
