@@ -75,6 +75,13 @@ def render(state: ReportState) -> str:
         rows.append(("Expires", state.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
     if state.logs_url:
         rows.append(("Logs", f"[CI run]({state.logs_url})"))
+    if state.smoke is not None and state.smoke.execution_arn.startswith("arn:aws:states:"):
+        region = state.smoke.execution_arn.split(":")[3]
+        console = (
+            f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{state.smoke.execution_arn}"
+        )
+        rows.append(("Smoke run", f"[Step Functions execution]({console})"))
     if rows:
         lines += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows]
         lines.append("")

@@ -169,5 +169,7 @@ def test_up_reports_a_failing_smoke_machine_run_by_moto(
     with pytest.raises(PreviewError) as err:
         lifecycle.up(deps, 12, "abcdef1234")
     assert err.value.exit_code == SMOKE_FAILED
-    assert "tests/smoke/test_app.py::test_search_finds_seed" in reporter.comments[12][-1]
+    body = reporter.comments[12][-1]
+    assert "tests/smoke/test_app.py::test_search_finds_seed" in body
+    assert "console.aws.amazon.com/states/home?region=us-east-1" in body
     assert reporter.states[12] == ["in_progress", "failure"]
