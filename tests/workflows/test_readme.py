@@ -68,6 +68,8 @@ def test_every_documented_config_key_exists(text: str) -> None:
     for part, model in ((preview_part, cfg.PreviewConfig), (long_lived_part, cfg.LongLivedConfig)):
         documented = {k.strip() for name in _first_column(part) for k in name.split(",")}
         assert documented - keys(model) == set(), model.__name__
+    bootstrap = section[section.index("Bootstrap stack:") :].split("\n\n", 1)[0]
+    assert set(re.findall(r"`(\w+)`", bootstrap)) == keys(cfg.BootstrapConfig) - {"kind"}
 
 
 def test_exit_codes_match_the_error_funnel(text: str) -> None:
