@@ -56,9 +56,14 @@ def _region() -> str:
 def _bootstrap(cfg: cfgmod.BootstrapConfig) -> None:
     from components.bootstrap import GithubIdentity, GithubIdentityArgs
 
+    optional = {
+        key: value
+        for key in ("preview_zone", "state_bucket", "secrets_kms_key_arn", "existing_provider_arn")
+        if (value := getattr(cfg, key)) is not None
+    }
     identity = GithubIdentity(
         "github",
-        GithubIdentityArgs(github_org=cfg.github_org, github_repo=cfg.github_repo),
+        GithubIdentityArgs(github_org=cfg.github_org, github_repo=cfg.github_repo, **optional),
     )
     for key in (
         "provider_arn",
@@ -66,6 +71,7 @@ def _bootstrap(cfg: cfgmod.BootstrapConfig) -> None:
         "reaper_role_arn",
         "staging_role_arn",
         "prod_role_arn",
+        "boundary_arn",
     ):
         if hasattr(identity, key):
             pulumi.export(key, getattr(identity, key))

@@ -325,6 +325,11 @@ class BootstrapConfig(_Model):
     kind: Literal["bootstrap"] = "bootstrap"
     github_org: str = Field(pattern=r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
     github_repo: str = Field(pattern=r"[A-Za-z0-9._-]{1,100}")
+    # Optional, passed through to GithubIdentityArgs (components/bootstrap.py validates them).
+    preview_zone: str | None = None
+    state_bucket: str | None = None
+    secrets_kms_key_arn: str | None = None
+    existing_provider_arn: str | None = None
 
 
 StackConfig = PreviewConfig | LongLivedConfig | BootstrapConfig

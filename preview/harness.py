@@ -3,12 +3,14 @@
 `synthesize(stack, config)` executes `__main__.py` with `pulumi.runtime.Mocks`, so nothing
 talks to AWS or a Pulumi backend. Every registered resource is recorded with its type, name,
 parent, dependencies and inputs; the stack's outputs are returned resolved. Tests and
-`preview synth` build on it. Safe to call repeatedly in one process: each call installs fresh
-runtime settings, config and root stack.
+`preview synth` build on it. Safe to call repeatedly in one process, also after a run that
+failed: each call installs a fresh event loop, runtime settings, config and root stack. Not for
+use from inside a running event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Mapping
@@ -239,13 +241,21 @@ def synthesize(
     mocks = recording_mocks(DEFAULT_STAGING_OUTPUTS if staging_outputs is None else staging_outputs)
     monitor = recording_monitor(mocks)
 
-    # Fresh runtime state per run: root stack, config, secrets, settings.
+    # Fresh runtime state per run: event loop, root stack, config, secrets, settings. A run that
+    # fails leaves registrations pending; on a shared loop they would resume during the next run
+    # and fail it, so each run gets its own loop and cancels what is left at the end.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
     flat = _flatten_config(config)
     # Keys named like secrets are Pulumi secrets, as `pulumi config set --secret` would make them.
     secret_keys = [k for k in flat if any(w in k.lower() for w in ("secret", "password"))]
     pulumi.runtime.set_all_config(flat, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    # MockSettings does not replace the set of outstanding output tasks: clear it as
+    # pulumi.runtime.test does, or tasks of a failed earlier run would be awaited by this one.
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
 
     resolved: dict[str, Any] = {}
 
@@ -263,6 +273,8 @@ def synthesize(
     try:
         _sync_await(run_pulumi_func(program))
     finally:
+        settings.SETTINGS.outputs.clear()
+        _close_loop(loop)
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config({}, [])
 
@@ -287,6 +299,24 @@ def _redact(value: Any, key: str = "") -> Any:
         return [_redact(v, key) for v in value]
     lowered = key.lower()
     return REDACTED if ("secret" in lowered or "password" in lowered) else value
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # Futures of a failed run are collected later; their error was already raised once.
+        if "never retrieved" not in str(context.get("message", "")):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet)
+    # With no loop set, pulumi's _ensure_event_loop creates a new one for the next caller.
+    asyncio.set_event_loop(None)
 
 
 def _plain(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from tests.infra.conftest import preview_config
 
@@ -27,3 +29,12 @@ def test_to_json_names_parent_and_dependencies(preview_synth: Synth) -> None:
     """Resource.to_json reports parent and dependencies by name."""
     rule = preview_synth.get("aws:lb/listenerRule:ListenerRule", "route-host").to_json()
     assert rule["parent"] == "route" and "route-tg" in rule["dependencies"]
+
+
+def test_a_failed_run_does_not_break_the_next_one() -> None:
+    """After a run that fails mid-way (clone source reports prod), the next synth succeeds."""
+    bad = DEFAULT_STAGING_OUTPUTS | {"environment": "prod"}
+    with pytest.raises(ValueError, match="previews may only clone staging"):
+        synthesize("pr-77", preview_config(pr=77), staging_outputs=bad)
+    after = synthesize("pr-78", preview_config(pr=78))
+    assert after.outputs["url"] == "https://pr-78.preview.example.com"

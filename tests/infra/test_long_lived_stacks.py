@@ -137,3 +137,15 @@ def test_every_taggable_long_lived_resource_is_tagged(
                 env,
                 "preview-platform",
             ), res.name
+
+
+def test_bootstrap_passes_the_preview_zone_to_the_identity() -> None:
+    """previewZone on stack bootstrap reaches GithubIdentityArgs: the preview role may then
+    manage records in that zone (checked through the role policy the component writes)."""
+    from preview.harness import synthesize
+
+    cfg = {"githubOrg": "acme", "githubRepo": "shop", "previewZone": "pv.acme.dev"}
+    with_zone = synthesize("bootstrap", cfg)
+    without = synthesize("bootstrap", {"githubOrg": "acme", "githubRepo": "shop"})
+    assert "pv.acme.dev" in str([r.inputs for r in with_zone.resources])
+    assert "pv.acme.dev" not in str([r.inputs for r in without.resources])

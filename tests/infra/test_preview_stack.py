@@ -235,7 +235,7 @@ def test_program_refuses_a_clone_source_that_reports_prod() -> None:
     from tests.infra.conftest import preview_config
 
     outputs = DEFAULT_STAGING_OUTPUTS | {"environment": "prod"}
-    with pytest.raises(Exception, match="previews may only clone staging"):
+    with pytest.raises(ValueError, match="previews may only clone staging"):
         synthesize("pr-77", preview_config(pr=77), staging_outputs=outputs)
 
 
