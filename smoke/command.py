@@ -57,8 +57,8 @@ class _Outcomes:
             self.failed.append(f"collecting {report.nodeid or 'tests'}")
 
 
-def summary_line(base_url: str, outcomes: _Outcomes, seconds: float) -> str:
-    verdict = "FAILED" if outcomes.failed else "passed"
+def summary_line(base_url: str, outcomes: _Outcomes, seconds: float, *, ok: bool = True) -> str:
+    verdict = "FAILED" if outcomes.failed or not ok else "passed"
     counts = [f"{len(outcomes.passed)} passed"]
     if outcomes.failed:
         counts.append(f"{len(outcomes.failed)} failed ({', '.join(outcomes.failed)})")
@@ -84,6 +84,8 @@ def pytest_args(
         "-c",
         os.devnull,
         "--rootdir",
+        str(SUITE_DIR),
+        "--confcutdir",
         str(SUITE_DIR),
         "-p",
         "no:cacheprovider",
@@ -122,10 +124,18 @@ def pytest_args(
 @click.option("--db-path", help="Endpoint that reads the database [/api/surveys].")
 @click.option("--search-path", help="Endpoint that queries search [/api/search].")
 @click.option("--search-query", help="Query that has seeded matches [checkout].")
-@click.option("--search-min-hits", type=int, help="Hits the query must return [1].")
+@click.option(
+    "--search-min-hits", type=click.IntRange(min=0), help="Hits the query must return [1]."
+)
 @click.option("--http-url", help="Plain-HTTP URL that must redirect to HTTPS.")
-@click.option("--budget-ms", type=int, help="Response-time budget per request, ms [2000].")
-@click.option("--timeout-s", type=float, help="Timeout of one request, seconds [15].")
+@click.option(
+    "--budget-ms", type=click.IntRange(min=1), help="Response-time budget per request, ms [2000]."
+)
+@click.option(
+    "--timeout-s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Timeout of one request, seconds [15].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-test output.")
 def smoke(
     base_url: str,
@@ -158,14 +168,15 @@ def smoke(
     args = pytest_args(base_url, junit=junit, extra_dirs=dirs, settings=settings, verbose=verbose)
     start = time.monotonic()
     code = pytest.main(args, plugins=[outcomes])
-    line = summary_line(base_url, outcomes, time.monotonic() - start)
+    ok = code == pytest.ExitCode.OK
+    line = summary_line(base_url, outcomes, time.monotonic() - start, ok=ok)
     click.echo(line)
     sys.stdout.flush()
     if code == pytest.ExitCode.USAGE_ERROR:
         raise UsageError("the smoke suite rejected its settings", hint="see the pytest error above")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         raise UsageError("no smoke tests were collected", hint="check --extra-dir")
-    if code != pytest.ExitCode.OK or outcomes.failed:
+    if not ok or outcomes.failed:
         raise SmokeFailedError(
             f"{len(outcomes.failed)} smoke test(s) failed against {base_url}",
             hint="read the failures above" + (f" or the JUnit report {junit}" if junit else ""),

@@ -122,14 +122,16 @@ class Smoke:
         url = path_or_url if "://" in path_or_url else self.url(path_or_url)
         request = urllib.request.Request(url, headers={"Accept": accept}, method="GET")
         start = time.perf_counter()
+        failure = ""
         try:
             with self._opener.open(request, timeout=self.timeout_s) as raw:
                 status, headers, body = raw.status, dict(raw.headers.items()), raw.read()
         except urllib.error.HTTPError as exc:
             status, headers, body = exc.code, dict(exc.headers.items()), exc.read()
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            pytest.fail(f"GET {url} failed: {reason}", pytrace=False)
+            failure = str(getattr(exc, "reason", exc))
+        if failure:  # failed outside the except block: no chained traceback in the report
+            pytest.fail(f"GET {url} failed: {failure}", pytrace=False)
         elapsed = (time.perf_counter() - start) * 1000
         lowered = {name.lower(): value for name, value in headers.items()}
         return Response(status, lowered, body, elapsed, url)
@@ -180,7 +182,19 @@ def settings_from(config: pytest.Config) -> Smoke:
     )
 
 
+_SETTINGS = pytest.StashKey[Smoke]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Bad settings stop the run before any test (pytest exit 4, `preview smoke` exit 2) instead
+    # of erroring every test that uses the fixture.
+    if not (config.getoption("help") or config.getoption("collectonly")):
+        config.stash[_SETTINGS] = settings_from(config)
+
+
 @pytest.fixture(scope="session")
 def smoke(pytestconfig: pytest.Config) -> Smoke:
     """Settings and HTTP client of this smoke run."""
-    return settings_from(pytestconfig)
+    if _SETTINGS not in pytestconfig.stash:
+        pytestconfig.stash[_SETTINGS] = settings_from(pytestconfig)
+    return pytestconfig.stash[_SETTINGS]

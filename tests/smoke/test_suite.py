@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from preview.errors import SMOKE_FAILED, USAGE
+from preview.errors import SMOKE_FAILED
 from tests.smoke.conftest import APP_SHA
 
 pytestmark = pytest.mark.services
@@ -153,11 +153,3 @@ def test_junit_report_lists_the_failure(app: tuple[str, Any], tmp_path: Path) ->
     cases = ElementTree.parse(report).getroot().iter("testcase")
     failed = {case.get("name") for case in cases if case.find("failure") is not None}
     assert failed == {"test_database_endpoint"}
-
-
-def test_bad_base_url_is_a_usage_error() -> None:
-    """A base URL without a scheme is refused with exit 2 and the flag named, before any test."""
-    command = [sys.executable, "-m", "preview.cli", "smoke", "--base-url", "pr-12.example.com"]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    assert result.returncode == USAGE
-    assert "--base-url" in result.stderr

@@ -1,0 +1,46 @@
+"""`preview smoke` refuses bad settings before running any check (no services needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from preview.errors import USAGE
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _smoke(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preview.cli", "smoke", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bad_base_url_is_a_usage_error() -> None:
+    """A base URL without a scheme is refused with exit 2 and the flag named."""
+    result = _smoke("--base-url", "pr-12.example.com")
+    assert result.returncode == USAGE
+    assert "--base-url" in result.stderr
+
+
+def test_bad_setting_from_the_environment_names_the_variable() -> None:
+    """A bad budget in the task environment stops the run with exit 2, naming the variable."""
+    result = _smoke("--base-url", "http://127.0.0.1:9", PREVIEW_SMOKE_BUDGET_MS="fast")
+    assert result.returncode == USAGE
+    assert "PREVIEW_SMOKE_BUDGET_MS" in result.stdout + result.stderr
+
+
+def test_missing_extra_dir_is_a_usage_error(tmp_path: Path) -> None:
+    """An extra test folder that does not exist is reported, not silently ignored."""
+    missing = tmp_path / "smoke_tests"
+    result = _smoke("--base-url", "http://127.0.0.1:9", PREVIEW_SMOKE_EXTRA_DIR=str(missing))
+    assert result.returncode == USAGE
+    assert str(missing) in result.stderr
