@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -179,8 +180,9 @@ def tag_value(text: str) -> str:
 # in 1..50000. Each preview uses two adjacent priorities (smoke bypass rule, then the host rule),
 # so slot k = (pr - 1) mod SLOTS maps to (2k + 1, 2k + 2). Two live previews collide only when
 # their PR numbers are congruent modulo SLOTS (24999 apart); AWS then rejects the second rule
-# with PriorityInUse at deploy time, which never mis-routes traffic. The preview CLI may instead
-# allocate a free slot itself and pass it as the `rulePriority` config key.
+# with PriorityInUse at deploy time, which never mis-routes traffic. For a guarantee, the preview
+# CLI calls `allocate_rule_priority(pr, taken)` with the bypass priorities of the live previews
+# when it creates a stack and stores the result as the `rulePriority` config key.
 PRIORITY_SLOTS = 24_999
 
 
@@ -195,3 +197,21 @@ def rule_priorities(pr: int, override: int | None = None) -> tuple[int, int]:
         return override, override + 1
     slot = (_check_pr(pr) - 1) % PRIORITY_SLOTS
     return 2 * slot + 1, 2 * slot + 2
+
+
+def allocate_rule_priority(pr: int, taken: Iterable[int]) -> int:
+    """A bypass priority for `pr` whose pair (p, p+1) collides with no pair in `taken`.
+
+    Starts at the PR's default slot and probes the following slots, so the result is
+    deterministic for a given live set and equals the default whenever that slot is free.
+    """
+    used = {(t - 1) // 2 for t in taken if 1 <= t <= 49_999}
+    start = (_check_pr(pr) - 1) % PRIORITY_SLOTS
+    for step in range(PRIORITY_SLOTS):
+        slot = (start + step) % PRIORITY_SLOTS
+        if slot not in used:
+            return 2 * slot + 1
+    raise NamingError(
+        "every listener-rule priority slot of the shared preview ALB is in use",
+        hint="tear down previews or use loadBalancing: dedicated",
+    )

@@ -92,3 +92,21 @@ def test_out_of_range_pr_numbers_are_rejected(pr: int) -> None:
     """stack_name refuses PR numbers outside 1..10^9 (and booleans)."""
     with pytest.raises(naming.NamingError, match="out of range"):
         naming.stack_name(pr)
+
+
+@given(PRS, st.lists(PRS, max_size=60))
+def test_allocated_priorities_never_collide_with_live_previews(pr: int, live: list[int]) -> None:
+    """Allocating against the live previews' priorities yields a pair no live rule uses."""
+    taken: list[int] = []
+    for other in live:  # the live set itself was allocated one by one
+        taken.append(naming.allocate_rule_priority(other, taken))
+    mine = naming.allocate_rule_priority(pr, taken)
+    used = {p for t in taken for p in (t, t + 1)}
+    assert not {mine, mine + 1} & used
+    assert mine >= 1 and mine + 1 <= 50_000
+
+
+@given(PRS)
+def test_allocation_keeps_the_default_slot_when_free(pr: int) -> None:
+    """With nothing live, the allocated priority is the PR's default one."""
+    assert naming.allocate_rule_priority(pr, []) == naming.rule_priorities(pr)[0]
