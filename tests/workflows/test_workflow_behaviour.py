@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -160,3 +161,24 @@ def test_rerun_of_a_pushed_sha_builds_nothing(
             for step in inv.steps(job):
                 if "build-push-action" in str(step.get("uses")):
                     assert "exists" in str(step.get("if", "")), step.get("name")
+
+
+# `.venv/bin/preview <command> --flag "$VALUE" ...` as the workflows write it.
+_CLI_CALL = r"\.venv/bin/preview (\w+)((?: --[\w-]+(?: \"?\$\w+\"?)?)*)"
+
+
+def test_workflow_cli_calls_use_real_options() -> None:
+    """Every `preview <cmd> --flag` a workflow runs exists on that click command."""
+    from preview.cli import cli
+
+    calls = []
+    for path in inv.WORKFLOWS.glob("*.yml"):
+        for job in inv.jobs(inv.load(path)).values():
+            calls += re.findall(_CLI_CALL, _runs(job))
+    assert {cmd for cmd, _ in calls} >= {"up", "down", "reap"}
+    for cmd, args in calls:
+        command = cli.get_command(None, cmd)  # type: ignore[arg-type]
+        assert command is not None, cmd
+        known = {opt for p in command.params for opt in p.opts}
+        used = set(re.findall(r"--[\w-]+", args))
+        assert used <= known, (cmd, used - known)
