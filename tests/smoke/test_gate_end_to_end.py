@@ -43,6 +43,9 @@ def _live_gate(
         gate.targets = replace(
             gate.targets,
             sync_spec=str(SEARCH_SPEC),
+            # Generous on a loaded CI machine; the budget check has its own test.
+            smoke_args=["--budget-ms", "20000"],
+            health_request_timeout_seconds=10,
             # The stack puts these in the tools task definition; here they come as overrides.
             sync_environment={
                 "PREVIEW_SYNC_DATABASE_URL": survey_db,

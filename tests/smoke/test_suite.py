@@ -27,8 +27,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run `preview smoke`; returns (exit code, its summary line)."""
-    command = [sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url, *args]
+    """Run `preview smoke`; returns (exit code, its summary line).
+
+    The budget is generous unless a test sets one: on a loaded CI machine a healthy query may
+    take seconds, and only test_slow_app_breaks_the_budget is about time.
+    """
+    budget = [] if "--budget-ms" in args else ["--budget-ms", "20000"]
+    command = [
+        *(sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url),
+        *budget,
+        *args,
+    ]
     result = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env, check=False
     )
