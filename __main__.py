@@ -442,7 +442,7 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
         SmokeGateArgs(
             stack=stack,
             cluster_arn=cluster.arn,
-            tools_image=out("toolsImage"),
+            tools_image=cfg.tools_image or out("toolsImage"),
             subnet_ids=private_list,
             security_group_ids=[sec.task_security_group_id],
             base_url=route.url,

@@ -207,6 +207,8 @@ class PreviewConfig(_Model):
     url_protection: UrlProtection = Field(default_factory=UrlProtection)
     spot: SpotSpec = Field(default_factory=SpotSpec)
     rule_priority: int | None = Field(default=None, ge=1, le=49_999)
+    # Tools image (preview sync/smoke) of this PR; default: the one staging pins (toolsImage).
+    tools_image: str | None = Field(default=None, min_length=1, max_length=512)
     log_retention_days: int = Field(default=7, description="CloudWatch retention: 1, 3, 5, 7, 14")
     db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
 

@@ -268,3 +268,13 @@ def test_every_preview_role_has_the_permissions_boundary(preview_synth: Synth) -
     assert {r.inputs.get("permissionsBoundary") for r in roles} == {
         "arn:aws:iam::123456789012:policy/pp-preview-boundary"
     }
+
+
+def test_tools_image_can_be_the_prs_own() -> None:
+    """With toolsImage set (e.g. built from the PR head), the smoke task runs that image."""
+    from tests.infra.conftest import preview_config
+
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/pp-staging-tools:" + "a" * 40
+    synth = synthesize("pr-88", preview_config(pr=88, toolsImage=image))
+    task = synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
+    assert json.loads(task["containerDefinitions"])[0]["image"] == image
