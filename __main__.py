@@ -99,13 +99,25 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
     account = aws.get_caller_identity().account_id
     public = cfg.app.public_service
 
-    net = Network("net", NetworkArgs(cfg.vpc_cidr, list(azs), tags, nat_per_az=cfg.nat_per_az))
+    net = Network(
+        "net",
+        NetworkArgs(
+            cfg.vpc_cidr,
+            list(azs),
+            tags,
+            nat_per_az=cfg.nat_per_az,
+            flow_log_retention_days=cfg.log_retention_days,
+            stack=stack,
+        ),
+    )
     cluster = Cluster("cluster", ClusterArgs(stack, tags))
     registry = Registry("registry", RegistryArgs(stack, cfg.app.name, tags, force_delete=not prod))
     cert = Certificate("app-cert", CertificateArgs(cfg.domain_name, cfg.hosted_zone_id, tags))
     alb = LoadBalancer(
         "app-lb",
-        LoadBalancerArgs(stack, "app", net.vpc_id, net.public_subnet_ids, cert.arn, tags),
+        LoadBalancerArgs(
+            stack, "app", net.vpc_id, net.public_subnet_ids, cert.arn, tags, protect=prod
+        ),
     )
     sec = AppSecurity(
         "app-security",

@@ -26,6 +26,8 @@ class LoadBalancerArgs:
     certificate_arn: pulumi.Input[str]
     tags: dict[str, str]
     ingress_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
+    # prod: the ALB cannot be deleted by accident (a destroy must turn this off first).
+    protect: bool = False
 
     def __post_init__(self) -> None:
         if len(self.subnet_ids) < 2:
@@ -72,6 +74,7 @@ class LoadBalancer(pulumi.ComponentResource):
             security_groups=[sg.id],
             subnets=args.subnet_ids,
             drop_invalid_header_fields=True,
+            enable_deletion_protection=args.protect,
             tags=args.tags,
             opts=child,
         )

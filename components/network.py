@@ -1,17 +1,20 @@
 """Network: a VPC over >= 2 AZs with public and private subnets.
 
 Creates: aws.ec2.Vpc, InternetGateway, public and private Subnets (one each per AZ), one NAT
-gateway + EIP (or one per AZ when `nat_per_az`), RouteTables, Routes and associations.
+gateway + EIP (or one per AZ when `nat_per_az`), RouteTables, Routes and associations, and,
+when `flow_log_retention_days` is set, VPC flow logs to a CloudWatch log group (+ IAM role).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components import tags as tagging
 
 
@@ -21,12 +24,17 @@ class NetworkArgs:
     availability_zones: list[str]
     tags: dict[str, str]
     nat_per_az: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    flow_log_retention_days: int | None = None
+    stack: str = ""
 
     def __post_init__(self) -> None:
         if len(self.availability_zones) < 2:
             raise ValueError("NetworkArgs.availability_zones: need at least 2 AZs for the ALB")
         ipaddress.ip_network(self.cidr)
+        if self.flow_log_retention_days is not None and self.flow_log_retention_days < 1:
+            raise ValueError("NetworkArgs.flow_log_retention_days: at least 1 day, or None")
+        if self.flow_log_retention_days is not None and not self.stack:
+            raise ValueError("NetworkArgs.stack: required with flow logs (names the log group)")
 
 
 class Network(pulumi.ComponentResource):
@@ -126,6 +134,8 @@ class Network(pulumi.ComponentResource):
                 f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child
             )
             private.append(priv.id)
+        if args.flow_log_retention_days is not None:
+            self._create_flow_logs(name, args)
         self.public_subnet_ids = public
         self.private_subnet_ids = private
         self.nat_public_ips = nat_ips
@@ -136,4 +146,62 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": private,
                 "nat_public_ips": nat_ips,
             }
+        )
+
+    def _create_flow_logs(self, name: str, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/{naming.PROJECT}/{args.stack}/vpc-flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogStreams",
+                            ],
+                            "Resource": pulumi.Output.concat(group.arn, ":*"),
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            tags=args.tags,
+            opts=child,
         )

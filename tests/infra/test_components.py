@@ -68,3 +68,9 @@ def test_bad_component_args_name_the_field(
     """Each invalid argument fails at construction with a message naming the field."""
     with pytest.raises(ValueError, match=field):
         build()
+
+
+def test_flow_logs_need_a_stack_name() -> None:
+    """Flow logs without a stack would share one log group between stacks: refused."""
+    with pytest.raises(ValueError, match=r"NetworkArgs\.stack"):
+        NetworkArgs("10.0.0.0/16", ["a", "b"], TAGS, flow_log_retention_days=7)

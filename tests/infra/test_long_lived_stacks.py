@@ -149,3 +149,22 @@ def test_bootstrap_passes_the_preview_zone_to_the_identity() -> None:
     without = synthesize("bootstrap", {"githubOrg": "acme", "githubRepo": "shop"})
     assert "pv.acme.dev" in str([r.inputs for r in with_zone.resources])
     assert "pv.acme.dev" not in str([r.inputs for r in without.resources])
+
+
+def test_long_lived_vpcs_have_flow_logs(staging_synth: Synth, prod_synth: Synth) -> None:
+    """Both long-lived VPCs record all traffic to a per-stack CloudWatch log group."""
+    for env, synth in (("staging", staging_synth), ("prod", prod_synth)):
+        (flow,) = synth.of_type("aws:ec2/flowLog:FlowLog")
+        assert flow.inputs["trafficType"] == "ALL"
+        group = synth.get("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs").inputs
+        assert group["name"] == f"/preview-platform/{env}/vpc-flow-logs"
+
+
+def test_only_prod_alb_has_deletion_protection(staging_synth: Synth, prod_synth: Synth) -> None:
+    """The prod app ALB cannot be deleted by accident; staging's ALBs stay disposable."""
+    prod_alb = prod_synth.get("aws:lb/loadBalancer:LoadBalancer", "app-lb-alb").inputs
+    assert prod_alb["enableDeletionProtection"] is True
+    assert not any(
+        r.inputs.get("enableDeletionProtection")
+        for r in staging_synth.of_type("aws:lb/loadBalancer:LoadBalancer")
+    )
