@@ -278,3 +278,23 @@ def test_tools_image_can_be_the_prs_own() -> None:
     synth = synthesize("pr-88", preview_config(pr=88, toolsImage=image))
     task = synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
     assert json.loads(task["containerDefinitions"])[0]["image"] == image
+
+
+@pytest.mark.parametrize(
+    ("spot", "expected"),
+    [
+        ({"enabled": True, "onDemandBase": 1}, {"FARGATE": (1, 0), "FARGATE_SPOT": (0, 1)}),
+        ({"enabled": False}, {"FARGATE": (0, 1)}),
+    ],
+)
+def test_spot_and_on_demand_base(spot: dict, expected: dict) -> None:
+    """onDemandBase tasks run on regular Fargate first; spot disabled means Fargate only."""
+    from tests.infra.conftest import preview_config
+
+    synth = synthesize("pr-90", preview_config(pr=90, spot=spot))
+    web = synth.get("aws:ecs/service:Service", "app-web").inputs
+    got = {
+        s["capacityProvider"]: (s.get("base", 0), s["weight"])
+        for s in web["capacityProviderStrategies"]
+    }
+    assert got == expected
