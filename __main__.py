@@ -173,10 +173,9 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
             deregistration_delay=60,
         ),
     )
-    scaling = None
-    if prod:
-        spec = cfg.autoscaling or cfgmod.AutoscalingSpec()
-        scaling = Autoscaling(spec.min, spec.max, spec.cpu_target)
+    # Prod always autoscales (defaults if unset); staging only when it asks to.
+    spec = cfg.autoscaling or (cfgmod.AutoscalingSpec() if prod else None)
+    scaling = Autoscaling(spec.min, spec.max, spec.cpu_target) if spec else None
     services = AppServices(
         "app",
         AppServicesArgs(
