@@ -26,6 +26,8 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 MAX_BODY_BYTES = 64 * 1024
 # Keys apps commonly use for the deployed commit in their health JSON.
 SHA_KEYS = ("sha", "commit", "commit_sha", "git_sha")
+# Values of a health JSON's "status" that mean healthy.
+HEALTHY_STATUSES = ("ok", "healthy", "pass", "up")
 
 
 # The class name is the Step Functions error name, hence no `Error` suffix.
@@ -45,7 +47,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def _sha_matches(reported: str, expected: str) -> bool:
+def sha_matches(reported: str, expected: str) -> bool:
+    """Same commit: either may be abbreviated (>= 7 chars), the shorter a prefix of the longer."""
     reported, expected = reported.strip().lower(), expected.strip().lower()
     if not reported or not expected:
         return False
@@ -91,12 +94,12 @@ def check(
         # A plain-text "OK" is a valid health answer; it just cannot report a sha.
         payload = {}
     app_status = payload.get("status")
-    if app_status is not None and str(app_status).lower() not in ("ok", "healthy", "pass", "up"):
+    if app_status is not None and str(app_status).lower() not in HEALTHY_STATUSES:
         verdict["reason"] = f"app reports status {app_status!r}"
         return _finish(verdict, start)
     reported = next((str(payload[k]) for k in SHA_KEYS if payload.get(k)), "")
     verdict["sha"] = reported or None
-    if reported and expected_sha and not _sha_matches(reported, expected_sha):
+    if reported and expected_sha and not sha_matches(reported, expected_sha):
         verdict["reason"] = (
             f"app runs {reported}, expected {expected_sha}: old deployment still live"
         )
