@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from preview.errors import UsageError
@@ -53,6 +55,20 @@ def _targets(**overrides: Any) -> SmokeTargets:
     }
     values.update(overrides)
     return SmokeTargets(**values)
+
+
+# SmokeTargets fields the stack fills with resource outputs.
+STACK_FIELDS = (
+    "cluster_arn",
+    "tools_task_definition_arn",
+    "subnets",
+    "security_groups",
+    "health_function_arn",
+    "base_url",
+    "health_url",
+    "execution_role_arn",
+    "task_role_arn",
+)
 
 
 def _walk(node: Any) -> Iterator[Any]:
@@ -223,3 +239,44 @@ def test_command_prefix_is_prepended() -> None:
     states = build_definition(_targets(command_prefix=("preview",)))["States"]
     smoke = states["Smoke"]["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command"]
     assert smoke[:2] == ["preview", "smoke"]
+
+
+class _NoResources(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return args.name, dict(args.inputs)
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@pytest.fixture
+def pulumi_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """Pulumi's runtime under mocks on a private event loop, torn down after the test."""
+    from pulumi.runtime import settings
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(_NoResources(), project="preview-platform", stack="pr-7")
+    try:
+        yield loop
+    finally:
+        settings.SETTINGS.outputs.clear()
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.mark.parametrize("build", [build_definition, build_role_policy])
+def test_pulumi_outputs_serialize_like_plain_values(
+    pulumi_loop: asyncio.AbstractEventLoop, build: Any
+) -> None:
+    """With pulumi Outputs and Output.json_dumps, the document is the JSON of the plain values."""
+    plain = _targets()
+    outputs: dict[str, Any] = {
+        name: pulumi.Output.from_input(getattr(plain, name)) for name in STACK_FIELDS
+    }
+    lifted = replace(plain, **outputs)
+    rendered = pulumi_loop.run_until_complete(pulumi.Output.json_dumps(build(lifted)).future())
+    assert rendered is not None
+    assert json.loads(rendered) == build(plain)
