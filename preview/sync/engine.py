@@ -317,6 +317,8 @@ def _load(
         sender.finish()
     if sender.fatal is not None:
         raise sender.fatal
+    if isinstance(watermark, str):  # PyMySQL fast path hands DATETIMEs over as ISO text
+        watermark = datetime.fromisoformat(watermark)
     return rows, sender, watermark
 
 

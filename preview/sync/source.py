@@ -82,12 +82,39 @@ def document_builder(
     return build
 
 
+def _mysql_iso(value: str) -> str:
+    return value.replace(" ", "T", 1)
+
+
+def _use_fast_decoders(dbapi_conn: Any) -> dict[int, Any] | None:
+    """On PyMySQL, decode DATETIME straight to ISO text and DECIMAL to float for this query.
+
+    The documents need exactly these JSON forms; parsing into datetime/Decimal objects only to
+    format them back costs about a fifth of the sync's CPU, which on a small task competes
+    with the cluster. Returns the decoders to restore, or None for other drivers.
+    """
+    decoders = getattr(dbapi_conn, "decoders", None)
+    if not isinstance(decoders, dict) or not type(dbapi_conn).__module__.startswith("pymysql"):
+        return None
+    from pymysql import converters
+    from pymysql.constants import FIELD_TYPE
+
+    fast = dict(decoders)
+    fast[FIELD_TYPE.DATETIME] = fast[FIELD_TYPE.TIMESTAMP] = _mysql_iso
+    fast[FIELD_TYPE.DECIMAL] = fast[FIELD_TYPE.NEWDECIMAL] = float
+    fast[FIELD_TYPE.DATE] = fast[FIELD_TYPE.TIME] = converters.through
+    dbapi_conn.decoders = fast
+    return decoders
+
+
 def stream_rows(
     engine: sa.Engine, stmt: sa.Executable, batch: int
 ) -> Iterator[tuple[list[str], list[Any]]]:
     """Yield (column names, rows) partitions of `batch` rows from a server-side cursor."""
     try:
         with engine.connect() as conn:
+            dbapi_conn = conn.connection.dbapi_connection
+            saved = _use_fast_decoders(dbapi_conn)
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
             keys = list(result.keys())
             exhausted = False
@@ -96,6 +123,8 @@ def stream_rows(
                     yield keys, list(part)
                 exhausted = True
             finally:
+                if saved is not None:
+                    dbapi_conn.decoders = saved  # type: ignore[union-attr]
                 if not exhausted:
                     # Stopped early (a rejected document): closing an unbuffered cursor would
                     # read the rest of the table first, so drop the connection instead.
