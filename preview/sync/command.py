@@ -133,38 +133,72 @@ def sync(
     batch: int,
 ) -> None:
     """Seed a preview's OpenSearch indices from its database (versioned index + alias swap)."""
-    from preview.errors import PreviewError, UsageError
+    from opensearchpy.exceptions import ConnectionError as OSConnectionError
+    from opensearchpy.exceptions import TransportError
+
+    from preview.errors import PreviewError, UnavailableError
     from preview.sync import engine as eng
 
     try:
-        client = eng.make_client(opensearch_url, aws_region=aws_region, pool=parallelism + 2)
-        if delete_prefix:
-            deleted = eng.delete_prefix(client, eng.check_prefix(prefix))
-            _emit({"status": "ok", "mode": "delete-prefix", "prefix": prefix, "deleted": deleted})
-            return
-        if not spec_path:
-            raise UsageError("no sync spec given", hint="pass --spec FILE or set PREVIEW_SYNC_SPEC")
-        import sqlalchemy as sa
-
-        from preview.sync.spec import load_spec
-
-        spec = load_spec(spec_path)
-        url = _database_url(database_url)
         try:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
-            raise UsageError(
-                f"database URL is not usable: {exc}",
-                hint="use mysql+pymysql://user:pw@host:3306/db or postgresql+psycopg://...",
+            _run(spec_path, database_url, opensearch_url, prefix, aws_region, incremental,
+                 delete_prefix, only, chunk_size, parallelism, batch)  # fmt: skip
+        except OSConnectionError as exc:
+            raise UnavailableError(
+                f"cannot reach OpenSearch at {opensearch_url}: {exc.error}",
+                hint="check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain",
             ) from None
-        opts = eng.Options(chunk_size=chunk_size, parallelism=parallelism, batch=batch)
-        summary = eng.run_sync(
-            spec, engine, client, prefix, incremental=incremental, only=only, opts=opts
-        )
-        _emit(summary)
+        except TransportError as exc:
+            raise UnavailableError(
+                f"OpenSearch refused a request ({exc.status_code}): {exc.error}",
+                hint="with status 401/403 check the task role and the domain's access policy",
+            ) from None
     except eng.SyncFailed as exc:
         _emit(exc.summary)
         raise
     except PreviewError as exc:
         _emit({"status": "failed", "prefix": prefix, "error": exc.message})
         raise
+
+
+def _run(
+    spec_path: str | None,
+    database_url: str | None,
+    opensearch_url: str,
+    prefix: str,
+    aws_region: str | None,
+    incremental: bool,
+    delete_prefix: bool,
+    only: tuple[str, ...],
+    chunk_size: int,
+    parallelism: int,
+    batch: int,
+) -> None:
+    from preview.errors import UsageError
+    from preview.sync import engine as eng
+
+    client = eng.make_client(opensearch_url, aws_region=aws_region, pool=parallelism + 2)
+    if delete_prefix:
+        deleted = eng.delete_prefix(client, eng.check_prefix(prefix))
+        _emit({"status": "ok", "mode": "delete-prefix", "prefix": prefix, "deleted": deleted})
+        return
+    if not spec_path:
+        raise UsageError("no sync spec given", hint="pass --spec FILE or set PREVIEW_SYNC_SPEC")
+    import sqlalchemy as sa
+
+    from preview.sync.spec import load_spec
+
+    spec = load_spec(spec_path)
+    url = _database_url(database_url)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
+        raise UsageError(
+            f"database URL is not usable: {exc}",
+            hint="use mysql+pymysql://user:pw@host:3306/db or postgresql+psycopg://...",
+        ) from None
+    opts = eng.Options(chunk_size=chunk_size, parallelism=parallelism, batch=batch)
+    summary = eng.run_sync(
+        spec, engine, client, prefix, incremental=incremental, only=only, opts=opts
+    )
+    _emit(summary)
