@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -224,9 +225,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def serve(app: App, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, threading.Thread]:
-    """Serve `app` from a background thread; returns the server (its port) and the thread."""
+def serve(
+    app: App, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve `app` from a background thread; returns the server (its port) and the thread.
+
+    With `tls` (a server-side context) it serves HTTPS, as the load balancer does in front of it.
+    """
     server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.base_environ["HTTPS"] = "on"
     thread = threading.Thread(target=server.serve_forever, name="reference-app", daemon=True)
     thread.start()
     return server, thread

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -246,9 +249,6 @@ def survey_index(opensearch_url: str, survey_db: str) -> Iterator[str]:
 
     Yields the index prefix; the indices are deleted afterwards.
     """
-    import os
-    import subprocess
-    import sys
     import uuid
 
     prefix = f"smoke-{uuid.uuid4().hex[:8]}-"
@@ -300,3 +300,23 @@ def app(reference_app: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
     instance.faults.clear()
     yield url, instance
     instance.faults.clear()
+
+
+def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `preview smoke`; returns (exit code, its summary line).
+
+    The budget is generous unless a test sets one: on a loaded CI machine a healthy query may
+    take seconds, and only test_slow_app_breaks_the_budget is about time.
+    """
+    budget = [] if "--budget-ms" in args else ["--budget-ms", "20000"]
+    command = [
+        *(sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url),
+        *budget,
+        *args,
+    ]
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("smoke ")]
+    assert lines, f"no summary line:\n{result.stdout}\n{result.stderr}"
+    return result.returncode, lines[-1]

@@ -7,8 +7,6 @@ one summary line naming the failing tests.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,31 +17,9 @@ from xml.etree import ElementTree
 import pytest
 
 from preview.errors import SMOKE_FAILED
-from tests.smoke.conftest import APP_SHA
+from tests.smoke.conftest import APP_SHA, run_smoke
 
 pytestmark = pytest.mark.services
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run `preview smoke`; returns (exit code, its summary line).
-
-    The budget is generous unless a test sets one: on a loaded CI machine a healthy query may
-    take seconds, and only test_slow_app_breaks_the_budget is about time.
-    """
-    budget = [] if "--budget-ms" in args else ["--budget-ms", "20000"]
-    command = [
-        *(sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url),
-        *budget,
-        *args,
-    ]
-    result = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env, check=False
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("smoke ")]
-    assert lines, f"no summary line:\n{result.stdout}\n{result.stderr}"
-    return result.returncode, lines[-1]
 
 
 def _failed_tests(summary: str) -> set[str]:
