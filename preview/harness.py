@@ -4,8 +4,8 @@
 talks to AWS or a Pulumi backend. Every registered resource is recorded with its type, name,
 parent, dependencies and inputs; the stack's outputs are returned resolved. Tests and
 `preview synth` build on it. Safe to call repeatedly in one process, also after a run that
-failed: each call installs a fresh event loop, runtime settings, config and root stack. Not for
-use from inside a running event loop.
+failed: each call installs fresh runtime settings, config and root stack, and cancels the tasks
+it leaves on the event loop. Not for use from inside a running event loop.
 """
 
 from __future__ import annotations
@@ -235,17 +235,17 @@ def synthesize(
     import pulumi
     from pulumi.runtime import settings
     from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
+    from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
     recording_mocks, recording_monitor = _mocks_module()
     mocks = recording_mocks(DEFAULT_STAGING_OUTPUTS if staging_outputs is None else staging_outputs)
     monitor = recording_monitor(mocks)
 
-    # Fresh runtime state per run: event loop, root stack, config, secrets, settings. A run that
-    # fails leaves registrations pending; on a shared loop they would resume during the next run
-    # and fail it, so each run gets its own loop and cancels what is left at the end.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    # Fresh runtime state per run: root stack, config, secrets, settings. A run that fails leaves
+    # registrations pending on the event loop; they would resume during the next run and fail
+    # it, so the tasks this run creates are cancelled at the end.
+    loop = _ensure_event_loop()
+    before = set(asyncio.all_tasks(loop))
     settings.ROOT.set(None)
     flat = _flatten_config(config)
     # Keys named like secrets are Pulumi secrets, as `pulumi config set --secret` would make them.
@@ -270,11 +270,13 @@ def synthesize(
 
         return collect()
 
+    failed = True
     try:
         _sync_await(run_pulumi_func(program))
+        failed = False
     finally:
         settings.SETTINGS.outputs.clear()
-        _close_loop(loop)
+        _cancel_new_tasks(loop, before, quiet=failed)
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config({}, [])
 
@@ -301,22 +303,22 @@ def _redact(value: Any, key: str = "") -> Any:
     return REDACTED if ("secret" in lowered or "password" in lowered) else value
 
 
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+def _cancel_new_tasks(
+    loop: asyncio.AbstractEventLoop, before: set[asyncio.Task[Any]], *, quiet: bool
+) -> None:
+    pending = [t for t in asyncio.all_tasks(loop) if t not in before and not t.done()]
     for task in pending:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
+    if quiet and loop.get_exception_handler() is None:
 
-    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        # Futures of a failed run are collected later; their error was already raised once.
-        if "never retrieved" not in str(context.get("message", "")):
-            loop.default_exception_handler(context)
+        def drop_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            # Futures of a failed run are collected later; their error was already raised once.
+            if "never retrieved" not in str(context.get("message", "")):
+                loop.default_exception_handler(context)
 
-    loop.set_exception_handler(quiet)
-    # With no loop set, pulumi's _ensure_event_loop creates a new one for the next caller.
-    asyncio.set_event_loop(None)
+        loop.set_exception_handler(drop_unretrieved)
 
 
 def _plain(value: Any) -> Any:
