@@ -6,10 +6,10 @@ The state machine runs three steps and stops at the first that fails:
     WaitHealthy (lambda:invoke of smoke/health.py, retried with backoff up to a deadline)
     Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url URL --expected-sha SHA`)
 
-Every step has a Catch that leads to `<Step>Failed`, a Fail state whose error is the step's error
-and whose cause starts with the step name, so `DescribeExecution` alone says what broke. ECS task
-results are also checked for the container's exit code: a task that ran and exited non-zero fails
-the step even where the integration itself reports success.
+Every step has a Catch that leads to `<Step>Failed`, a Fail state with error `<Step>Failed` and
+cause `<Step> failed: {"Error": <the step's error>, "Cause": <its cause>}`, so `DescribeExecution`
+alone says what broke. ECS task results are also checked for the container's exit code: a task
+that ran and exited non-zero fails the step even where the integration itself reports success.
 
 Values from the stack (ARNs, URLs, subnets, the sha) are placed verbatim into the structures, never
 formatted into strings, so the preview component may pass `pulumi.Output`s and serialize the result
@@ -225,11 +225,12 @@ def _fail_state(step: str) -> dict[str, Any]:
     return {
         f"{step}Failed": {
             "Type": "Fail",
-            # A fixed error name per step (ErrorPath may not re-raise reserved `States.*` names);
-            # the step's own error name and cause go into the cause.
+            # A fixed error name per step (ErrorPath may not re-raise reserved `States.*` names).
+            # The cause carries the step's whole error object: {"Error": ..., "Cause": ...}.
+            # JsonToString of the object, not its fields, because some errors (timeouts) may
+            # come without a Cause, and a missing path would fail this state with States.Runtime.
             "Error": f"{step}Failed",
-            "CausePath": f"States.Format('{step} failed with {{}}: {{}}', $.error.Error, "
-            "$.error.Cause)",
+            "CausePath": f"States.Format('{step} failed: {{}}', States.JsonToString($.error))",
         }
     }
 

@@ -320,3 +320,10 @@ def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> t
     lines = [line for line in result.stdout.splitlines() if line.startswith("smoke ")]
     assert lines, f"no summary line:\n{result.stdout}\n{result.stderr}"
     return result.returncode, lines[-1]
+
+
+def failure(result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(failed step, its error object) from a failed execution's cause."""
+    step, separator, error = result["cause"].partition(" failed: ")
+    assert separator, f"cause does not name a step: {result['cause']!r}"
+    return step, json.loads(error)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.smoke.conftest import APP_SHA, REPO, SEARCH_SPEC, Gate, deployed_gate
+from tests.smoke.conftest import APP_SHA, REPO, SEARCH_SPEC, Gate, deployed_gate, failure
 
 pytestmark = pytest.mark.services
 
@@ -78,7 +78,7 @@ def test_broken_db_endpoint_fails_in_smoke(live_gate: Gate, app: tuple[str, Any]
     instance.faults.add("db-error")
     result = live_gate.run()
     assert result["error"] == "SmokeFailed"
-    assert result["cause"].endswith("exited with code 5")
+    assert failure(result)[1]["Cause"].endswith("exited with code 5")
 
 
 def test_stale_build_fails_in_wait_healthy(live_gate: Gate, app: tuple[str, Any]) -> None:

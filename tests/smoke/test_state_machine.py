@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from smoke.definition import health_retry_delays
-from tests.smoke.conftest import SHA, Gate, HealthState
+from tests.smoke.conftest import SHA, Gate, HealthState, failure
 
 
 def test_healthy_preview_passes_the_gate(gate: Gate) -> None:
@@ -38,8 +38,9 @@ def test_health_never_ready_fails_in_wait_healthy(
     result = gate.run()
     assert result["status"] == "FAILED"
     assert result["error"] == "WaitHealthyFailed"
-    assert result["cause"].startswith("WaitHealthy failed with Unhealthy:")
-    assert "HTTP 503" in result["cause"]
+    step, error = failure(result)
+    assert (step, error["Error"]) == ("WaitHealthy", "Unhealthy")
+    assert "HTTP 503" in error["Cause"]
 
 
 def test_health_is_retried_until_the_deadline(
@@ -89,8 +90,9 @@ def test_smoke_failure_fails_in_smoke(gate: Gate) -> None:
     result = gate.run()
     assert result["status"] == "FAILED"
     assert result["error"] == "SmokeFailed"
-    assert result["cause"].startswith("Smoke failed with Smoke.NonZeroExit:")
-    assert result["cause"].endswith("exited with code 1")
+    step, error = failure(result)
+    assert (step, error["Error"]) == ("Smoke", "Smoke.NonZeroExit")
+    assert error["Cause"].endswith("exited with code 1")
 
 
 def test_seed_failure_stops_before_health(gate: Gate) -> None:
