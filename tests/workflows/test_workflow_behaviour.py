@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +187,32 @@ def test_workflow_cli_calls_use_real_options() -> None:
         known = {opt for p in command.params for opt in p.opts}
         used = set(re.findall(r"--[\w-]+", args))
         assert used <= known, (cmd, used - known)
+
+
+def test_preview_runs_the_prs_own_tools_image(
+    preview: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The up job's template step, run for real, yields a stack config whose toolsImage is the
+    image the images job pushed for this PR (the rest of preview.yaml unchanged)."""
+    from preview.lifecycle import stack_config
+    from preview.settings import Settings
+
+    up = inv.jobs(preview)["up"]
+    step = next(s for s in inv.steps(up) if s.get("name", "").startswith("Config template"))
+    assert step["env"]["TOOLS_IMAGE"] == "${{ needs.images.outputs.tools-image }}"
+    run_env = next(s for s in inv.steps(up) if s.get("name") == "preview up")["env"]
+    assert run_env["PREVIEW_CONFIG_TEMPLATE"] == "${{ runner.temp }}/preview.yaml"
+
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/pp-staging-tools:" + "a" * 40
+    root = inv.WORKFLOWS.parents[1]
+    script = step["run"].replace(".venv/bin/python", sys.executable)
+    env = {**os.environ, "TOOLS_IMAGE": image, "RUNNER_TEMP": str(tmp_path)}
+    subprocess.run(["bash", "-c", script], cwd=root, env=env, check=True, timeout=60)
+
+    monkeypatch.chdir(root)
+    settings = Settings(config_template=tmp_path / "preview.yaml")
+    cfg = stack_config(settings, 12, "a" * 40, "feature", datetime(2030, 1, 1, tzinfo=UTC))
+    assert cfg["toolsImage"] == image
+    base = Settings(config_template=root / "preview.yaml")
+    plain = stack_config(base, 12, "a" * 40, "feature", datetime(2030, 1, 1, tzinfo=UTC))
+    assert {k: v for k, v in cfg.items() if k != "toolsImage"} == plain
