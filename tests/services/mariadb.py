@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.services._process import die_with_parent, free_port, tail
 
@@ -53,7 +54,8 @@ class MariaDBServer:
     def url(self, database: str = "") -> str:
         return f"mysql+pymysql://root@{self.host}:{self.port}/{database}?charset=utf8mb4"
 
-    def connect(self, database: str | None = None):  # type: ignore[no-untyped-def]
+    def connect(self, database: str | None = None) -> Any:
+        """A PyMySQL connection (autocommit) as root."""
         import pymysql
 
         return pymysql.connect(
