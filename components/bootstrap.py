@@ -636,8 +636,12 @@ def boundary_policy() -> dict[str, Any]:
 
 
 def _iam_name_policy(env: str) -> dict[str, Any]:
-    """PowerUserAccess has no IAM: a long-lived deploy role manages only its stack's roles."""
+    """PowerUserAccess has no IAM: a long-lived deploy role manages only its stack's IAM, found
+    by name (`pp-<env>*`) or, for autonamed roles, by the stack's `environment` tag. Managing
+    its own roles' policies makes it admin-equivalent in practice: guard it with the environment.
+    """
     prefix = f"pp-{env}"
+    role_or_policy = ["arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -648,8 +652,22 @@ def _iam_name_policy(env: str) -> dict[str, Any]:
                     f"arn:aws:iam::*:policy/{prefix}*",
                     f"arn:aws:iam::*:instance-profile/{prefix}*",
                 ],
-                "IamOwnStack",
+                "IamOwnStackByName",
             ),
+            {
+                "Sid": "IamCreateTagged",
+                "Effect": "Allow",
+                "Action": ["iam:CreateRole", "iam:TagRole", "iam:CreatePolicy", "iam:TagPolicy"],
+                "Resource": role_or_policy,
+                "Condition": {"StringEquals": {"aws:RequestTag/environment": env}},
+            },
+            {
+                "Sid": "IamManageTagged",
+                "Effect": "Allow",
+                "Action": ["iam:*"],
+                "Resource": role_or_policy,
+                "Condition": {"StringEquals": {"aws:ResourceTag/environment": env}},
+            },
             _allow(
                 ["iam:CreateServiceLinkedRole", "iam:GetRole", "iam:ListRoles", "iam:GetPolicy*"],
                 "*",

@@ -261,6 +261,20 @@ def test_staging_role_cannot_touch_prod(build: Build) -> None:
     assert not allowed(staging, "iam:UpdateAssumeRolePolicy", f"{A}:iam::1:role/pp-github-prod")
 
 
+def test_deploy_roles_manage_their_autonamed_roles_by_tag(build: Build) -> None:
+    """Components autoname IAM roles (`app-execution-1a2b`), so a long-lived deploy role finds
+    its own by the `environment` tag: it can create and edit those, not another stack's."""
+    mocks, _ = build(github_org="acme", github_repo="shop")
+    staging = mocks.named("github-staging-policy").json("policy")
+    role = f"{A}:iam::1:role/app-execution-1a2b"
+    env = {"environment": "staging"}
+    assert allowed(staging, "iam:CreateRole", role, request_tags=env)
+    assert allowed(staging, "iam:PassRole", role, resource_tags=env)
+    assert not allowed(staging, "iam:CreateRole", role, request_tags={"environment": "pr-12"})
+    assert not allowed(staging, "iam:PutRolePolicy", role, resource_tags={"environment": "pr-12"})
+    assert not allowed(staging, "iam:PassRole", role, resource_tags=PROD_TAGS)
+
+
 def test_preview_and_reaper_share_the_narrow_policy(build: Build) -> None:
     """The reaper destroys previews, so it gets exactly the preview permissions, nothing more."""
     mocks, outputs = build(github_org="acme", github_repo="shop", state_bucket="acme-state")

@@ -28,3 +28,25 @@ def test_bootstrap_stack_rejects_a_missing_repo() -> None:
     """Without githubRepo the program fails naming the key, before any resource."""
     with pytest.raises(ConfigError, match="githubRepo"):
         synthesize("bootstrap", {"githubOrg": "acme"})
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_deploy_role_can_create_the_long_lived_iam_roles(env: str) -> None:
+    """Every IAM role the real staging/prod program creates is one its deploy role may create
+    (PowerUserAccess has no IAM; the inline policy must cover them by name or tag)."""
+    from components.bootstrap import _iam_name_policy
+    from preview.synth.configfile import stack_file_config
+    from tests.bootstrap.iam_eval import allowed
+
+    policy = _iam_name_policy(env)
+    roles = [
+        r
+        for r in synthesize(env, stack_file_config(env)).resources
+        if r.type == "aws:iam/role:Role"
+    ]
+    assert roles
+    for r in roles:
+        arn = f"arn:aws:iam::123456789012:role/{r.inputs.get('name') or r.name + '-1a2b'}"
+        assert allowed(policy, "iam:CreateRole", arn, request_tags=r.inputs.get("tags") or {}), (
+            r.name
+        )
