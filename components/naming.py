@@ -180,9 +180,9 @@ def tag_value(text: str) -> str:
 # in 1..50000. Each preview uses two adjacent priorities (smoke bypass rule, then the host rule),
 # so slot k = (pr - 1) mod SLOTS maps to (2k + 1, 2k + 2). Two live previews collide only when
 # their PR numbers are congruent modulo SLOTS (24999 apart); AWS then rejects the second rule
-# with PriorityInUse at deploy time, which never mis-routes traffic. For a guarantee, the preview
-# CLI calls `allocate_rule_priority(pr, taken)` with the bypass priorities of the live previews
-# when it creates a stack and stores the result as the `rulePriority` config key.
+# with PriorityInUse at deploy time, which never mis-routes traffic. `preview up` avoids even that:
+# it calls `allocate_rule_priority(pr, taken)` with the bypass priorities of the live previews
+# and stores the result as the `rulePriority` config key.
 PRIORITY_SLOTS = 24_999
 
 

@@ -286,8 +286,10 @@ def plan(deps: Deps, pr: int, sha: str, branch: str = "") -> Plan:
     live = [x for x in stacks if x.name != stack]
     common = dict(pr=pr, sha=sha, branch=branch, stack=stack, config=config, expires_at=expires_at)
     if len(live) < len(stacks):
+        _set_rule_priority(deps, config, stack, live)
         return Plan(action="update", live=len(live) + 1, **common)  # type: ignore[arg-type]
     if len(live) < s.cap:
+        _set_rule_priority(deps, config, stack, live)
         return Plan(action="create", live=len(live), **common)  # type: ignore[arg-type]
     if s.eviction_policy == "evict-oldest-idle":
         idle_before = deps.now() - timedelta(hours=s.idle_hours)
@@ -298,8 +300,40 @@ def plan(deps: Deps, pr: int, sha: str, branch: str = "") -> Plan:
         ]
         if idle:
             victim = min(idle, key=lambda p: p.updated_at or deps.now())
+            _set_rule_priority(deps, config, stack, [x for x in live if x.name != victim.stack])
             return Plan(action="evict", live=len(live), evict=victim, **common)  # type: ignore[arg-type]
     return Plan(action="queue", live=len(live), **common)  # type: ignore[arg-type]
+
+
+def _rule_priority_of(deps: Deps, stack: str) -> int | None:
+    """The bypass priority a stack was deployed with: its rulePriority, else its PR's default."""
+    try:
+        cfg = _retry(deps, f"config {stack}", lambda: deps.automation.get_config(stack))
+    except StackNotFound:
+        return None
+    value = cfg.get("rulePriority")
+    if value not in (None, ""):
+        return int(value)
+    pr = naming.parse_stack(stack).pr
+    return naming.rule_priorities(pr)[0] if pr else None
+
+
+def _set_rule_priority(
+    deps: Deps, config: dict[str, Any], stack: str, others: list[StackSummary]
+) -> None:
+    """Give a shared-ALB preview listener-rule priorities no other live preview holds.
+
+    A preview keeps its pair across pushes; it moves only when another preview holds it (two
+    PRs allocated concurrently), so a PriorityInUse failure heals on the next push.
+    """
+    if config.get("loadBalancing", "shared") != "shared" or "rulePriority" in config:
+        return
+    taken = [p for p in (_rule_priority_of(deps, s.name) for s in others) if p is not None]
+    used = {(t - 1) // 2 for t in taken}
+    mine = _rule_priority_of(deps, stack)
+    if mine is None or (mine - 1) // 2 in used:
+        mine = naming.allocate_rule_priority(config["pr"], taken)
+    config["rulePriority"] = mine
 
 
 def _stack_name(pr: int) -> str:

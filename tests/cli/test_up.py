@@ -234,3 +234,47 @@ def test_comment_carries_cost_diagram_and_logs(
         "```mermaid\nflowchart LR",
     ):
         assert part in body
+
+
+def test_shared_alb_rule_priorities_never_collide(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """PR 25000 defaults to PR 1's listener slot; while pr-1 is live it gets the next free one,
+    keeps it across pushes, and the next PR whose default slot is free gets that default."""
+    auto = FakeAutomation(clock)
+    auto.add("pr-1")  # deployed before the CLI stored priorities: holds its default (1, 2)
+    reporter = FakeReporter({1, 25_000, 7})
+    deps = make_deps(automation=auto, reporter=reporter)
+    lifecycle.up(deps, 25_000, SHA1)
+    assert auto.stacks["pr-25000"].config["rulePriority"] == "3"
+    reporter.open[25_000] = SHA2
+    lifecycle.up(deps, 25_000, SHA2)
+    assert auto.stacks["pr-25000"].config["rulePriority"] == "3"
+    lifecycle.up(deps, 7, SHA1)
+    assert auto.stacks["pr-7"].config["rulePriority"] == "13"
+
+
+def test_a_preview_holding_a_taken_priority_moves_on_its_next_push(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """Two PRs allocated concurrently can pick the same pair; the next push of either heals it."""
+    auto = FakeAutomation(clock)
+    auto.add("pr-4").config["rulePriority"] = "7"
+    auto.add("pr-5").config["rulePriority"] = "7"
+    deps = make_deps(automation=auto, reporter=FakeReporter({4, 5}))
+    lifecycle.up(deps, 5, SHA1)
+    assert auto.stacks["pr-5"].config["rulePriority"] == "9"
+    assert auto.stacks["pr-4"].config["rulePriority"] == "7"
+
+
+def test_dedicated_previews_take_no_listener_priority(
+    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+) -> None:
+    template = tmp_path / "preview.yaml"
+    shared = (REPO_ROOT / "preview.yaml").read_text()
+    template.write_text(shared.replace("loadBalancing: shared", "loadBalancing: dedicated"))
+    s = settings.model_copy(update={"config_template": template})
+    auto = FakeAutomation(clock)
+    lifecycle.up(make_deps(automation=auto, settings=s, reporter=FakeReporter({3})), 3, SHA1)
+    assert "rulePriority" not in auto.stacks["pr-3"].config
+    assert auto.stacks["pr-3"].config["loadBalancing"] == "dedicated"
