@@ -66,6 +66,20 @@ def document_builder(
         else:
             flat.append((pos, field, parse))
 
+    if not nested:
+        # The common shape: dict(zip()) builds the document in C, then JSON columns are parsed.
+        names = [f for _, f, _ in flat]
+        json_fields = [f for _, f, parse in flat if parse]
+
+        def build_flat(row: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+            doc = dict(zip(names, row, strict=True))
+            for f in json_fields:
+                if doc[f] is not None:
+                    doc[f] = _parse_json(doc[f])
+            return str(row[id_pos]), doc
+
+        return build_flat
+
     def build(row: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
         doc: dict[str, Any] = {}
         for pos, field, parse in flat:
