@@ -479,6 +479,8 @@ def _preview(cfg: cfgmod.PreviewConfig, stack: str) -> None:
     pulumi.export("dbEndpoint", db.endpoint)
     pulumi.export("indexPrefix", prefix)
     pulumi.export("stateMachineArn", smoke.state_machine_arn)
+    # Where the tools tasks log: `preview up` reads the failing smoke tests from here.
+    pulumi.export("smokeLogGroupName", smoke.log_group_name)
     pulumi.export("clusterName", cluster.name)
     pulumi.export("serviceNames", services.service_names)
     pulumi.export("logGroupName", services.log_group_name)

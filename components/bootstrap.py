@@ -471,6 +471,12 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             ],
             "Logs",
         ),
+        # `preview up` reads the failed smoke task's summary line (the failing test names).
+        _allow(
+            ["logs:GetLogEvents"],
+            ["arn:aws:logs:*:*:log-group:/preview-platform/pr-*:log-stream:*"],
+            "ReadSmokeLogs",
+        ),
         _allow(
             [
                 "lambda:CreateFunction",

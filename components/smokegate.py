@@ -17,10 +17,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from smoke.definition import SmokeTargets, build_definition, build_role_policy
+from smoke.definition import (
+    TOOLS_CONTAINER,
+    TOOLS_LOG_PREFIX,
+    SmokeTargets,
+    build_definition,
+    build_role_policy,
+)
 
 HEALTH_SOURCE = Path(__file__).resolve().parents[1] / "smoke" / "health.py"
-TOOLS_CONTAINER = "tools"
 
 
 def _assume(service: str) -> str:
@@ -60,6 +65,7 @@ class SmokeGateArgs:
 
 class SmokeGate(pulumi.ComponentResource):
     state_machine_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: SmokeGateArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,7 +181,7 @@ class SmokeGate(pulumi.ComponentResource):
                             "options": {
                                 "awslogs-group": logs.name,
                                 "awslogs-region": args.region,
-                                "awslogs-stream-prefix": "tools",
+                                "awslogs-stream-prefix": TOOLS_LOG_PREFIX,
                             },
                         },
                     }
@@ -222,4 +228,5 @@ class SmokeGate(pulumi.ComponentResource):
         )
         self.state_machine_arn = machine.arn
         self.health_function_arn = health.arn
-        self.register_outputs({"state_machine_arn": machine.arn})
+        self.log_group_name = logs.name
+        self.register_outputs({"state_machine_arn": machine.arn, "log_group_name": logs.name})

@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from preview.errors import UnavailableError, UsageError
 from preview.lifecycle import TaggedResource, parse_time
 from preview.report import SmokeResult
+from smoke.definition import tools_log_stream
 
 TAG_PR = "preview:pr"
 TAG_EXPIRES = "preview:expires-at"
 _TEST_NAME = re.compile(r"(?:[\w/.-]+\.py::)?test_\w+(?:\[[^\]]*\])?")
+_TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[^\s\\\"',]+:task/[^\s\\\"',]+")
 
 
 def client(service: str, region: str) -> Any:
@@ -62,17 +64,22 @@ class StepFunctionsSmoke:
         sfn: Any,
         *,
         timeout_s: float,
+        logs: Any = None,
         poll_s: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sfn = sfn
+        self.logs = logs
         self.timeout_s = timeout_s
         self.poll_s = poll_s
         self.sleep = sleep
         self.clock = clock
 
-    def run(self, state_machine_arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult:
+    def run(
+        self, state_machine_arn: str, name: str, payload: Mapping[str, Any], log_group: str = ""
+    ) -> SmokeResult:
+        """Run the gate; on failure, name the failing tests from the failed task's log."""
         safe = execution_name(name)
         started = _aws_call(
             "start the smoke state machine",
@@ -88,7 +95,7 @@ class StepFunctionsSmoke:
                 lambda: self.sfn.describe_execution(executionArn=arn),
             )
             if desc["status"] != "RUNNING":
-                return _verdict(desc)
+                return _verdict(desc, self._task_log(log_group, str(desc.get("cause") or "")))
             if self.clock() >= deadline:
                 _aws_call(
                     "stop the smoke execution",
@@ -103,21 +110,46 @@ class StepFunctionsSmoke:
                 )
             self.sleep(self.poll_s)
 
+    def _task_log(self, log_group: str, cause: str) -> list[str]:
+        """The log lines of the tools task a failed step names (Step Functions keeps only its
+        exit code); empty when there is none or it cannot be read: the verdict stands without."""
+        task = _TASK_ARN.search(cause)
+        if self.logs is None or not log_group or task is None:
+            return []
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            events = self.logs.get_log_events(
+                logGroupName=log_group,
+                logStreamName=tools_log_stream(task.group(0)),
+                startFromHead=False,
+                limit=200,
+            )["events"]
+        except (BotoCoreError, ClientError):
+            return []
+        return [str(e["message"]) for e in events]
+
 
 def execution_name(name: str) -> str:
     """Step Functions execution names: 1-80 chars of [A-Za-z0-9-_], unique per machine."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80] or "run"
 
 
-def _verdict(desc: Mapping[str, Any]) -> SmokeResult:
+def _verdict(desc: Mapping[str, Any], task_log: Sequence[str] = ()) -> SmokeResult:
     status = str(desc["status"])
     arn = str(desc.get("executionArn", ""))
     if status == "SUCCEEDED":
         return SmokeResult(status, execution_arn=arn)
     error = str(desc.get("error") or "")
     cause = str(desc.get("cause") or "")
-    tests = tuple(dict.fromkeys(_TEST_NAME.findall(cause)))
-    detail = ": ".join(x for x in (error, cause.splitlines()[0] if cause else "") if x)
+    # The runner's last line says it all (`smoke FAILED against URL: ... (test_a, test_b)`);
+    # otherwise the last line the task printed (a sync error) explains the exit code.
+    said = [line.strip() for line in task_log if line.strip()]
+    summary = next((line for line in reversed(said) if line.startswith("smoke FAILED")), "")
+    last = summary or (said[-1] if said else "")
+    tests = tuple(dict.fromkeys(_TEST_NAME.findall(summary or cause)))
+    # The PR shows the start of the detail: the task's own words beat its exit code.
+    detail = ": ".join(x for x in (error, last or (cause.splitlines()[0] if cause else "")) if x)
     return SmokeResult(status, failed_tests=tests, detail=detail, execution_arn=arn)
 
 

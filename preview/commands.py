@@ -114,7 +114,9 @@ def up(pr: int, sha: str, branch: str) -> None:
     settings = _settings()
     deps = build_deps(settings)
     deps.smoke = aws.StepFunctionsSmoke(
-        aws.client("stepfunctions", settings.aws_region), timeout_s=settings.smoke_timeout_s
+        aws.client("stepfunctions", settings.aws_region),
+        logs=aws.client("logs", settings.aws_region),
+        timeout_s=settings.smoke_timeout_s,
     )
     result = lifecycle.up(deps, pr, sha, branch)
     if result.outcome == "superseded":

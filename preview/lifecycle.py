@@ -61,6 +61,7 @@ T = TypeVar("T")
 # Stack outputs of a pr-<N> stack the CLI reads (exported by __main__.py).
 OUT_URL = "url"
 OUT_STATE_MACHINE = "stateMachineArn"
+OUT_SMOKE_LOGS = "smokeLogGroupName"
 
 
 class Reporter(Protocol):
@@ -80,7 +81,9 @@ class Reporter(Protocol):
 
 
 class SmokeRunner(Protocol):
-    def run(self, state_machine_arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult: ...
+    def run(
+        self, state_machine_arn: str, name: str, payload: Mapping[str, Any], log_group: str = ""
+    ) -> SmokeResult: ...
 
 
 @dataclass(frozen=True)
@@ -466,7 +469,7 @@ def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult |
     ts = deps.now().strftime("%Y%m%dT%H%M%S")
     name = f"{p.stack}-{p.sha[:12]}-{ts}"
     payload = {"pr": p.pr, "sha": p.sha, "url": str(outputs.get(OUT_URL, ""))}
-    return deps.smoke.run(arn, name, payload)
+    return deps.smoke.run(arn, name, payload, str(outputs.get(OUT_SMOKE_LOGS, "")))
 
 
 def _zone_url(deps: Deps, pr: int) -> str:

@@ -164,6 +164,10 @@ def test_preview_role_cannot_touch_long_lived_resources(
         ("ecs:PutClusterCapacityProviders", f"{A}:ecs:{ACC}:cluster/pp-pr-12"),
         ("iam:DeleteRole", TASK_ROLE),
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/app"),
+        (
+            "logs:GetLogEvents",
+            f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/smoke:log-stream:tools/tools/abc",
+        ),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/pr-12.json"),
         (
             "s3:DeleteObject",

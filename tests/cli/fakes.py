@@ -161,6 +161,7 @@ class FakeAutomation:
         st.outputs = {
             "url": f"https://{stack}.preview.example.com",
             "stateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack}",
+            "smokeLogGroupName": f"/preview-platform/{stack}/smoke",
         }
         st.last_update = self.clock.now()
         st.updates += 1
@@ -236,9 +237,13 @@ class FakeSmoke:
     def __init__(self, result: SmokeResult | None = None) -> None:
         self.result = result or SmokeResult("SUCCEEDED")
         self.runs: list[tuple[str, str, dict[str, Any]]] = []
+        self.log_groups: list[str] = []
 
-    def run(self, arn: str, name: str, payload: Mapping[str, Any]) -> SmokeResult:
+    def run(
+        self, arn: str, name: str, payload: Mapping[str, Any], log_group: str = ""
+    ) -> SmokeResult:
         self.runs.append((arn, name, dict(payload)))
+        self.log_groups.append(log_group)
         return self.result
 
 

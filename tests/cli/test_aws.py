@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,63 @@ def test_smoke_failure_names_the_failing_tests(moto: None) -> None:
         "tests/smoke/test_app.py::test_home_page",
         "tests/smoke/test_app.py::test_search_finds_seed",
     )
+
+
+TASK = "arn:aws:ecs:us-east-1:123456789012:task/pp-pr-12/0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+LOG_GROUP = "/preview-platform/pr-12/smoke"
+
+
+def _failed_step(sfn: Any, step: str) -> str:
+    """A machine failing as the real gate does when a tools task exits non-zero."""
+    error = json.dumps({"Error": f"{step}.NonZeroExit", "Cause": f"task {TASK} exited with code 5"})
+    fail = {"Type": "Fail", "Error": f"{step}Failed", "Cause": f"{step} failed: {error}"}
+    return _machine(sfn, f"gate-{step}", {f"{step}Failed": fail}, f"{step}Failed")
+
+
+def _task_logged(lines: list[str]) -> None:
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    stream = "tools/tools/0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+    # CloudWatch drops events stamped in the future: log them as of now.
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now + i - len(lines), "message": m} for i, m in enumerate(lines)]
+    logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events)
+
+
+def test_failing_tests_are_read_from_the_smoke_task_log(moto: None) -> None:
+    """Step Functions only knows the exit code: the names come from the runner's summary line."""
+    sfn = aws.client("stepfunctions", REGION)
+    _task_logged(
+        [
+            "FAILED smoke/suite/test_app.py::test_home_page - AssertionError",
+            "smoke FAILED against https://pr-12.x: 4 passed, 2 failed "
+            "(test_home_page, test_response_time_budget[/search]) in 3.1s",
+        ]
+    )
+    smoke = aws.StepFunctionsSmoke(sfn, logs=aws.client("logs", REGION), timeout_s=60, poll_s=0.05)
+    result = smoke.run(_failed_step(sfn, "Smoke"), "pr-12-x", {}, LOG_GROUP)
+    assert result.failed_tests == ("test_home_page", "test_response_time_budget[/search]")
+    assert result.detail.startswith("SmokeFailed: smoke FAILED against https://pr-12.x")
+
+
+def test_a_failed_seed_says_what_the_sync_printed_last(moto: None) -> None:
+    """No test ran; the sync's last line explains the exit code."""
+    sfn = aws.client("stepfunctions", REGION)
+    _task_logged(["sync items: 12000 rows", "error: 3 documents rejected (mapper_parsing)"])
+    smoke = aws.StepFunctionsSmoke(sfn, logs=aws.client("logs", REGION), timeout_s=60, poll_s=0.05)
+    result = smoke.run(_failed_step(sfn, "SeedSearch"), "pr-12-x", {}, LOG_GROUP)
+    assert result.failed_tests == ()
+    assert result.detail == "SeedSearchFailed: error: 3 documents rejected (mapper_parsing)"
+
+
+def test_an_unreadable_task_log_leaves_the_verdict_standing(moto: None) -> None:
+    """No stream (the task never started) or no log group: FAILED, with the step's own cause."""
+    sfn = aws.client("stepfunctions", REGION)
+    smoke = aws.StepFunctionsSmoke(sfn, logs=aws.client("logs", REGION), timeout_s=60, poll_s=0.05)
+    result = smoke.run(_failed_step(sfn, "Smoke"), "pr-12-x", {}, LOG_GROUP)
+    assert result.status == "FAILED" and result.failed_tests == ()
+    assert result.detail.endswith('exited with code 5"}')
 
 
 def test_execution_input_reaches_the_state_machine(moto: None) -> None:

@@ -118,13 +118,15 @@ def test_smoke_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[..
 
 
 def test_smoke_runs_against_the_stack_outputs(clock: Clock, make_deps: Callable[..., Deps]) -> None:
-    """up starts the state machine named by the stack outputs, with the URL and sha as input."""
+    """up starts the state machine named by the stack outputs, with the URL and sha as input,
+    and points the runner at the stack's smoke log group for the failing test names."""
     smoke = FakeSmoke()
     deps = make_deps(reporter=FakeReporter({12}), smoke=smoke)
     result = lifecycle.up(deps, 12, SHA1)
     arn, name, payload = smoke.runs[0]
     assert arn.endswith(":stateMachine:pr-12") and name.startswith("pr-12-")
     assert payload == {"pr": 12, "sha": SHA1, "url": result.url}
+    assert smoke.log_groups == ["/preview-platform/pr-12/smoke"]
 
 
 def test_deploy_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[..., Deps]) -> None:

@@ -10,6 +10,7 @@ from components import naming
 from components.tags import PREVIEW_KEYS
 from policy.rules import is_taggable
 from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
+from smoke.definition import tools_log_stream
 
 
 def test_database_is_a_copy_on_write_clone_of_staging(preview_synth: Synth) -> None:
@@ -135,6 +136,20 @@ def test_outputs_name_url_db_prefix_machine_and_services(preview_synth: Synth) -
     assert out["clusterName"] == "pp-pr-12"
     assert set(out["serviceNames"]) == {"web", "worker"}
     assert "password" not in json.dumps(out).lower()
+
+
+def test_the_smoke_log_output_is_where_the_tools_task_logs(preview_synth: Synth) -> None:
+    """`preview up` reads the failed task's stream `tools/tools/<id>` from `smokeLogGroupName`."""
+    tools = next(
+        r
+        for r in preview_synth.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if r.inputs["family"].endswith("-tools")
+    )
+    [container] = json.loads(tools.inputs["containerDefinitions"])
+    options = container["logConfiguration"]["options"]
+    stream = tools_log_stream("arn:aws:ecs:us-east-1:1:task/pp-pr-12/abc")
+    assert options["awslogs-group"] == preview_synth.outputs["smokeLogGroupName"]
+    assert stream == f"{options['awslogs-stream-prefix']}/{container['name']}/abc"
 
 
 def test_children_are_parented_to_their_component(preview_synth: Synth) -> None:

@@ -95,13 +95,18 @@ class Gate:
     sfn: Any
     ecs: Any
 
-    def run(self, **overrides: Any) -> dict[str, Any]:
-        """Create the state machine, run it to the end, return describe_execution."""
+    def machine(self, **overrides: Any) -> str:
+        """Create the state machine of these targets; returns its ARN."""
         targets = replace(self.targets, **overrides)
         name = f"smoke-{len(self.sfn.list_state_machines()['stateMachines'])}"
-        machine = self.sfn.create_state_machine(
+        arn: str = self.sfn.create_state_machine(
             name=name, definition=json.dumps(build_definition(targets)), roleArn=self.role_arn
         )["stateMachineArn"]
+        return arn
+
+    def run(self, **overrides: Any) -> dict[str, Any]:
+        """Create the state machine, run it to the end, return describe_execution."""
+        machine = self.machine(**overrides)
         execution = self.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -112,7 +117,10 @@ class Gate:
         raise AssertionError(f"execution {execution} still running after 120 s")
 
 
-ContainerRun = Callable[[list[str], dict[str, str]], int]
+# (command, environment, task ARN) -> exit code.
+ContainerRun = Callable[[list[str], dict[str, str], str], int]
+# Where the tools tasks log, as the preview stack's awslogs configuration has it.
+LOG_GROUP = "/preview-platform/pr-12/smoke"
 
 
 @contextmanager
@@ -128,13 +136,13 @@ def deployed_gate(
     exit_codes: dict[str, int] = {}
     commands: list[list[str]] = []
 
-    def container(command: list[str], environment: dict[str, str]) -> int:
+    def container(command: list[str], environment: dict[str, str], task_arn: str) -> int:
         commands.append(command)
         # The image's entrypoint is `preview`: the first word is the subcommand.
         verb = command[0] if command else ""
         if verb in exit_codes:
             return exit_codes[verb]
-        return execute(command, environment) if execute else 0
+        return execute(command, environment, task_arn) if execute else 0
 
     config: Any = {
         "stepfunctions": {"execute_state_machine": True},
@@ -153,6 +161,7 @@ def deployed_gate(
             ecs = boto3.client("ecs", REGION)
             iam = boto3.client("iam", REGION)
             lam = boto3.client("lambda", REGION)
+            boto3.client("logs", REGION).create_log_group(logGroupName=LOG_GROUP)
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
             # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
             ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})

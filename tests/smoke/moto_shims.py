@@ -79,9 +79,9 @@ def ecs_sync_casing() -> Iterator[None]:
 
 @contextmanager
 def container_exit_codes(
-    exit_code: Callable[[list[str], dict[str, str]], int],
+    exit_code: Callable[[list[str], dict[str, str], str], int],
 ) -> Iterator[None]:
-    """Give each new moto ECS task the exit code `exit_code(command, environment)`.
+    """Give each new moto ECS task the exit code `exit_code(command, environment, task_arn)`.
 
     Command and environment are those of the task's first container override, as a container
     would see them.
@@ -93,7 +93,7 @@ def container_exit_codes(
         override = (task.overrides.get("containerOverrides") or [{}])[0]
         command = override.get("command") or task.containers[0].command or []
         env = {item["name"]: item["value"] for item in override.get("environment") or []}
-        task.containers[0].exitCode = exit_code(list(command), env)
+        task.containers[0].exitCode = exit_code(list(command), env, task.task_arn)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ecs_models.Task, "__init__", init)

@@ -10,27 +10,56 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import boto3
 import pytest
 
-from tests.smoke.conftest import APP_SHA, REPO, SEARCH_SPEC, Gate, deployed_gate, failure
+from preview.aws import StepFunctionsSmoke
+from smoke.definition import tools_log_stream
+from tests.smoke.conftest import (
+    APP_SHA,
+    LOG_GROUP,
+    REGION,
+    REPO,
+    SEARCH_SPEC,
+    Gate,
+    deployed_gate,
+    failure,
+)
 
 pytestmark = pytest.mark.services
 
 
-def _run_tools(command: list[str], environment: dict[str, str]) -> int:
-    """The tools image: ENTRYPOINT ["preview"], the override's command and environment."""
+def _run_tools(command: list[str], environment: dict[str, str], task_arn: str) -> int:
+    """The tools image: ENTRYPOINT ["preview"], the override's command and environment.
+
+    Its output goes where the awslogs driver sends it: one event per line, in the task's stream.
+    """
     result = subprocess.run(
         [sys.executable, "-m", "preview.cli", *command],
         cwd=REPO,
         env={**os.environ, **environment},
         capture_output=True,
+        text=True,
         timeout=300,
         check=False,
     )
+    logs = boto3.client("logs", REGION)
+    stream = tools_log_stream(task_arn)
+    logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+    # CloudWatch refuses empty messages; the driver drops blank lines.
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    now = int(time.time() * 1000)
+    if lines:
+        logs.put_log_events(
+            logGroupName=LOG_GROUP,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now, "message": line} for line in lines],
+        )
     return result.returncode
 
 
@@ -79,6 +108,21 @@ def test_broken_db_endpoint_fails_in_smoke(live_gate: Gate, app: tuple[str, Any]
     result = live_gate.run()
     assert result["error"] == "SmokeFailed"
     assert failure(result)[1]["Cause"].endswith("exited with code 5")
+
+
+def test_failing_smoke_tests_reach_the_verdict_through_the_task_log(
+    live_gate: Gate, app: tuple[str, Any]
+) -> None:
+    """What `preview up` puts in the PR: the suite's failing test, read from the task's log."""
+    _, instance = app
+    instance.faults.add("db-error")
+    logs = boto3.client("logs", REGION)
+    smoke = StepFunctionsSmoke(live_gate.sfn, logs=logs, timeout_s=120, poll_s=0.1)
+    result = smoke.run(live_gate.machine(), "pr-12-db-error", {}, LOG_GROUP)
+    assert result.status == "FAILED"
+    assert result.failed_tests == ("test_database_endpoint",)
+    url = live_gate.targets.base_url
+    assert result.detail.startswith(f"SmokeFailed: smoke FAILED against {url}")
 
 
 def test_stale_build_fails_in_wait_healthy(live_gate: Gate, app: tuple[str, Any]) -> None:
