@@ -180,7 +180,7 @@ def test_preview_role_cannot_touch_long_lived_resources(
     ],
 )
 def test_preview_role_can_manage_its_own_preview(action: str, resource: str) -> None:
-    """The narrow policy still covers what `preview up/down` and the reaper need for a PR's own resources."""
+    """The narrow policy still covers what `preview up/down/reap` need for a PR's own resources."""
     assert allowed(_preview(), action, resource, resource_tags=PREVIEW_TAGS)
 
 
