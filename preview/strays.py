@@ -19,8 +19,8 @@ resource without a `preview:pr` tag as a last line of defence.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +62,16 @@ BUSY = frozenset(
         "InvalidDBClusterStateFault",
         "InvalidDBInstanceState",
         "InvalidDBSubnetGroupStateFault",
+        "ClusterContainsServicesException",
+        "ClusterContainsTasksException",
     }
 )
 BUSY_ATTEMPTS = 5
 BUSY_DELAY_S = 10.0
+
+
+class AlreadyGone(Exception):
+    """Raised by a handler that finds its resource gone without a NotFound code."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,8 @@ class StrayDeleter:
             try:
                 handler(self, arn)
                 return DeleteOutcome(r, "deleted")
+            except AlreadyGone:
+                return DeleteOutcome(r, "deleted", "already gone")
             except ClientError as exc:
                 code = aws.error_code(exc)
                 if code in NOT_FOUND:
@@ -162,29 +170,16 @@ Handler = Callable[[StrayDeleter, Arn], None]
 def _ecs_service(d: StrayDeleter, a: Arn) -> None:
     ecs = d.client("ecs", a.region)
     cluster, _, service = a.name.rpartition("/")  # service/<cluster>/<name>
-    with _gone_is_fine():
-        # Scaling to 0 first lets the tasks drain instead of being cut off by the forced delete.
-        ecs.update_service(cluster=cluster or "default", service=service, desiredCount=0)
-        ecs.delete_service(cluster=cluster or "default", service=service, force=True)
+    # Scaling to 0 first lets the tasks drain instead of being cut off by the forced delete.
+    ecs.update_service(cluster=cluster or "default", service=service, desiredCount=0)
+    ecs.delete_service(cluster=cluster or "default", service=service, force=True)
     _untag_inactive(ecs, a)
 
 
 def _ecs_cluster(d: StrayDeleter, a: Arn) -> None:
     ecs = d.client("ecs", a.region)
-    with _gone_is_fine():
-        ecs.delete_cluster(cluster=a.text)
+    ecs.delete_cluster(cluster=a.text)
     _untag_inactive(ecs, a)
-
-
-@contextmanager
-def _gone_is_fine() -> Iterator[None]:
-    from botocore.exceptions import ClientError
-
-    try:
-        yield
-    except ClientError as exc:
-        if aws.error_code(exc) not in NOT_FOUND:
-            raise
 
 
 def _untag_inactive(ecs: Any, a: Arn) -> None:
@@ -204,10 +199,18 @@ def _ecs_task(d: StrayDeleter, a: Arn) -> None:
 
 
 def _ecs_task_definition(d: StrayDeleter, a: Arn) -> None:
+    from botocore.exceptions import ClientError
+
     ecs = d.client("ecs", a.region)
-    status = ecs.describe_task_definition(taskDefinition=a.text)["taskDefinition"].get("status")
+    try:
+        status = ecs.describe_task_definition(taskDefinition=a.text)["taskDefinition"]["status"]
+    except ClientError as exc:
+        # ECS has no NotFound code for task definitions, only this generic ClientException.
+        if "Unable to describe task definition" in str(exc):
+            raise AlreadyGone from None
+        raise
     if status == "DELETE_IN_PROGRESS":
-        return
+        raise AlreadyGone
     if status == "ACTIVE":
         ecs.deregister_task_definition(taskDefinition=a.text)
     # A deregistered (INACTIVE) revision keeps its tags and stays listed until it is deleted.
