@@ -254,17 +254,19 @@ def test_reaper_reports_tagged_leftovers(clock: Clock, make_deps: Callable[..., 
 def test_reap_converges_under_faults(
     fault: str, clock: Clock, make_deps: Callable[..., Deps]
 ) -> None:
-    """With a fault on a closed PR's stack, re-run reaps remove it; live ones stay intact."""
+    """With a fault on a closed PR's stack, re-run reaps remove it; live ones stay intact, and
+    the stray deleter is never handed a resource a stack still owns."""
     auto = _world(clock)
     _inject(auto, fault, "pr-3")
     before = copy.deepcopy(auto)
     deps = make_deps(automation=auto, reporter=FakeReporter(set(map(int, (s[3:] for s in LIVE)))))
-    deps.tagged = FakeTagged(auto)
+    deps.tagged = deps.strays = tagged = FakeTagged(auto)
     for _ in range(3):
         result = lifecycle.reap(deps)
         if not any(r.action in ("failed", "stray") for r in result.rows):
             break
     assert "pr-3" not in auto.stacks
+    assert tagged.deleted == []  # a stack's resources go with its destroy, never by ARN
     _untouched(before, auto, (*LIVE, "staging"))
 
 
