@@ -374,3 +374,34 @@ def test_arn_parsing(arn: str, service: str, kind: str, name: str) -> None:
     """Type and name come from the ARN whichever separator the service uses."""
     a = Arn.parse(arn)
     assert (a.service, a.kind, a.name) == (service, kind, name)
+
+
+def test_a_preview_rule_on_a_staging_group_goes_alone(moto: None) -> None:
+    """The PR's ingress rule on staging's search group is revoked; the group and its other
+    rules stay (the rule is the preview's, the group is not)."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    group = _staging()
+
+    def rule(port: int, tags: dict[str, str]) -> str:
+        return str(
+            ec2.authorize_security_group_ingress(
+                GroupId=group,
+                IpPermissions=[
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": port,
+                        "ToPort": port,
+                        "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+                    }
+                ],
+                TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": _kv(tags)}],
+            )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        )
+
+    mine, theirs = rule(443, _tags(ORPHAN)), rule(9200, {"environment": "staging"})
+    arn = f"arn:aws:ec2:{REGION}:123456789012:security-group-rule/{mine}"
+    (outcome,) = StrayDeleter(REGION).delete([TaggedResource(arn, ORPHAN, None)])
+    assert outcome.action == "deleted"
+    left = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    ids = {r["SecurityGroupRuleId"] for r in left["SecurityGroupRules"]}
+    assert theirs in ids and mine not in ids
