@@ -287,6 +287,9 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             [
                 "ecs:UpdateService",
                 "ecs:DeleteService",
+                # The reaper's stray sweep: deregistered revisions stay listed until deleted.
+                "ecs:DeleteTaskDefinitions",
+                "ecs:StopTask",
                 "ecs:PutClusterCapacityProviders",
                 "ecs:UpdateCluster*",
                 "ecs:DeleteCluster",

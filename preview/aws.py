@@ -34,6 +34,11 @@ def client(service: str, region: str) -> Any:
     )
 
 
+def error_code(exc: Any) -> str:
+    """The AWS error code of a botocore ClientError ("?" when the response has none)."""
+    return str(exc.response.get("Error", {}).get("Code", "?"))
+
+
 def _aws_call(what: str, fn: Callable[[], Any]) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -45,7 +50,7 @@ def _aws_call(what: str, fn: Callable[[], Any]) -> Any:
             hint="configure credentials (CI: aws-actions/configure-aws-credentials with OIDC)",
         ) from None
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "?")
+        code = error_code(exc)
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
             raise UsageError(
                 f"AWS denied {what} ({code})",

@@ -145,18 +145,22 @@ def down(pr: int) -> None:
 
 
 @click.command()
-@click.option("--dry-run", is_flag=True, help="Only report what would be destroyed.")
+@click.option("--dry-run", is_flag=True, help="Only report what would be destroyed or deleted.")
 def reap(dry_run: bool) -> None:
     """Destroy previews whose PR is closed or whose expiry passed; verify nothing tagged remains.
 
-    Exit code 3 when an orphan could not be destroyed or tagged resources remain (listed).
+    Resources tagged `preview:pr` of such a PR that no stack owns are deleted by ARN, in
+    dependency order; a type it cannot delete is listed as `manual`. Exit code 3 when an orphan
+    could not be destroyed or tagged resources remain (listed).
     """
     from preview import aws, lifecycle
     from preview.errors import UnavailableError
+    from preview.strays import StrayDeleter
 
     settings = _settings()
     deps = build_deps(settings)
     deps.tagged = aws.TaggingResources(aws.client("resourcegroupstaggingapi", settings.aws_region))
+    deps.strays = StrayDeleter(settings.aws_region, sleep=deps.sleep)
     if settings.opensearch_url:
         deps.indices = aws.OpenSearchIndices.from_url(settings.opensearch_url, settings.aws_region)
     result = lifecycle.reap(deps, dry_run=dry_run)
@@ -166,12 +170,13 @@ def reap(dry_run: bool) -> None:
             [(r.pr, r.stack, r.reason, r.action, r.detail) for r in result.rows],
         )
     )
-    failed = [r for r in result.rows if r.action in ("failed", "stray")]
-    if failed:
+    failed = [r for r in result.rows if r.action in ("failed", "stray", "manual")]
+    if failed and not dry_run:  # a dry run only reports; `manual` rows show up there too
         raise UnavailableError(
-            f"{len(failed)} orphan(s) not fully removed (see the table)",
-            hint="re-run `preview reap`; resources listed as 'stray' have no stack and must be "
-            "deleted by hand",
+            f"{len(failed)} orphan(s) or resource(s) not fully removed (see the table)",
+            hint="re-run `preview reap` (deleting is idempotent); resources listed as 'manual' (a "
+            "type the reaper does not delete) or refused for deletion protection must be deleted "
+            "by hand",
         )
 
 

@@ -1,8 +1,8 @@
 """The preview lifecycle as plain functions over dataclasses: plan, up, down, reap, ls.
 
 Every outside system comes in through `Deps` (Pulumi via `preview.automation.Automation`, GitHub
-via `Reporter`, AWS via `SmokeRunner`/`TaggedResources`/`IndexCleaner`), so the whole pipeline runs
-in tests against fakes and the commands only wire the real adapters.
+via `Reporter`, AWS via `SmokeRunner`/`TaggedResources`/`StrayDeleter`/`IndexCleaner`), so the
+whole pipeline runs in tests against fakes and the commands only wire the real adapters.
 
 Rules this module implements (and tests/cli/ proves):
 
@@ -29,6 +29,10 @@ delete indices, deactivate deployment, update comment); a missing stack counts a
 transient failures are retried with exponential backoff. Re-running after any partial failure
 finishes the job. The reaper only tears down stacks whose PR is closed or whose `expiresAt` has
 passed, so it never touches a live PR's preview.
+
+Strays. Resources tagged `preview:pr=<N>` for which no `pr-<N>` stack exists (stack removed by
+hand, crashed first deploy) are deleted by ARN through `StrayDeleter`, and only when PR N is an
+orphan by the same rule; resources of live PRs and untagged ones are never handed to it.
 """
 
 from __future__ import annotations
@@ -97,6 +101,21 @@ class TaggedResources(Protocol):
     def find(self) -> list[TaggedResource]: ...
 
 
+@dataclass(frozen=True)
+class DeleteOutcome:
+    resource: TaggedResource
+    action: str  # deleted | would delete | manual | failed
+    detail: str = ""
+
+
+class StrayDeleter(Protocol):
+    """Deletes tagged resources no stack owns, by ARN (implemented by preview.strays)."""
+
+    def delete(
+        self, resources: Iterable[TaggedResource], *, dry_run: bool = False
+    ) -> list[DeleteOutcome]: ...
+
+
 class IndexCleaner(Protocol):
     def delete(self, prefix: str) -> int: ...
 
@@ -116,6 +135,7 @@ class Deps:
     reporter: Reporter | None = None
     smoke: SmokeRunner | None = None
     tagged: TaggedResources | None = None
+    strays: StrayDeleter | None = None
     indices: IndexCleaner | None = None
     extras: Callable[[int, Mapping[str, Any]], Extras] | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -645,7 +665,9 @@ class ReapRow:
     pr: int
     stack: str
     reason: str  # why it is (not) an orphan
-    action: str  # keep | destroy | would destroy | stray | failed
+    action: (
+        str  # keep | destroyed | would destroy | deleted | would delete | manual | stray | failed
+    )
     detail: str = ""
 
 
@@ -696,7 +718,7 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
         reason = _orphan_reason(pr, open_prs, tagged_expiry.get(pr), now)
         if reason:
             targets.append((pr, f"{reason}; resources without a stack"))
-    failed: list[str] = []
+    failed: set[int] = set()
     for pr, reason in targets:
         stack = naming.stack_name(pr)
         if dry_run:
@@ -706,8 +728,21 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
             teardown(deps, pr, reason=f"removed by the reaper: {reason}")
             rows.append(ReapRow(pr, stack, reason, "destroyed"))
         except PreviewError as exc:
-            failed.append(stack)
+            failed.add(pr)
             rows.append(ReapRow(pr, stack, reason, "failed", exc.message))
+    # Only PRs without a stack: a stack's own resources go with its destroy, and a failed
+    # teardown is left for the re-run rather than deleting from under Pulumi's state.
+    stray_targets = {pr for pr, _ in targets if pr in stray} - failed
+    reported: set[str] = set()
+    if deps.strays is not None and stray_targets:
+        doomed = [r for r in tagged if r.pr in stray_targets]
+        for o in deps.strays.delete(doomed, dry_run=dry_run):
+            detail = f"{o.resource.arn}: {o.detail}" if o.detail else o.resource.arn
+            rows.append(
+                ReapRow(o.resource.pr or 0, "-", "resource without a stack", o.action, detail)
+            )
+            if o.action in ("manual", "failed"):
+                reported.add(o.resource.arn)
     leftovers: list[TaggedResource] = []
     if not dry_run and deps.tagged is not None and targets:
         reaped = {pr for pr, _ in targets}
@@ -718,7 +753,8 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
                 break
             deps.sleep(VERIFY_DELAY_S)
         for r in leftovers:
-            rows.append(ReapRow(r.pr or 0, "-", "still tagged after teardown", "stray", r.arn))
+            if r.arn not in reported:  # already listed as manual or failed, with the reason
+                rows.append(ReapRow(r.pr or 0, "-", "still tagged after teardown", "stray", r.arn))
     return ReapResult(rows=sorted(rows, key=lambda r: (r.pr, r.action)), leftovers=leftovers)
 
 

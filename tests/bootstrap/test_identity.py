@@ -123,6 +123,11 @@ def test_preview_role_has_no_admin_statement() -> None:
         ("iam:PassRole", TASK_ROLE, {"environment": "staging"}),
         ("ecs:UpdateService", f"{A}:ecs:{ACC}:service/pp-prod/web", PROD_TAGS),
         ("ecs:UpdateService", f"{A}:ecs:{ACC}:service/pp-staging/web", {"environment": "staging"}),
+        (
+            "ecs:DeleteTaskDefinitions",
+            f"{A}:ecs:{ACC}:task-definition/pp-staging-web:7",
+            {"environment": "staging"},
+        ),
         ("elasticloadbalancing:DeleteRule", f"{A}:elasticloadbalancing:{ACC}:listener-rule/x", {}),
         ("ec2:AuthorizeSecurityGroupIngress", f"{A}:ec2:{ACC}:security-group/sg-db", {}),
         ("ecr:PutImage", f"{A}:ecr:{ACC}:repository/pp-prod-app", PROD_TAGS),
@@ -161,6 +166,8 @@ def test_preview_role_cannot_touch_long_lived_resources(
         ("elasticloadbalancing:DeleteRule", f"{A}:elasticloadbalancing:{ACC}:listener-rule/x"),
         ("ec2:DeleteSecurityGroup", f"{A}:ec2:{ACC}:security-group/sg-pr12"),
         ("ecs:DeleteCluster", f"{A}:ecs:{ACC}:cluster/pp-pr-12"),
+        ("ecs:DeleteTaskDefinitions", f"{A}:ecs:{ACC}:task-definition/pp-pr-12-web:3"),
+        ("ecs:StopTask", f"{A}:ecs:{ACC}:task/pp-pr-12/0f1e2d"),
         ("ecs:PutClusterCapacityProviders", f"{A}:ecs:{ACC}:cluster/pp-pr-12"),
         ("iam:DeleteRole", TASK_ROLE),
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/pr-12/app"),
@@ -177,7 +184,7 @@ def test_preview_role_cannot_touch_long_lived_resources(
     ],
 )
 def test_preview_role_can_manage_its_own_preview(action: str, resource: str) -> None:
-    """The narrow policy still covers what `preview up/down` needs for a PR's own resources."""
+    """The narrow policy still covers what `preview up/down/reap` need for a PR's own resources."""
     assert allowed(_preview(), action, resource, resource_tags=PREVIEW_TAGS)
 
 

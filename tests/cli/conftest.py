@@ -1,16 +1,28 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from preview.lifecycle import Deps
 from preview.settings import Settings
 from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeReporter, FakeSmoke
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every boto3 client made inside the test talks to moto (Step Functions runs its ASL)."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ before failing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from preview.automation import (
     TransientError,
     _config_text,
 )
-from preview.lifecycle import TaggedResource
+from preview.lifecycle import DeleteOutcome, TaggedResource
 from preview.report import SmokeResult
 
 T0 = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
@@ -248,12 +248,38 @@ class FakeSmoke:
 
 
 class FakeTagged:
+    """The tagging index over the fake stacks plus stack-less strays, and a stray deleter.
+
+    `delete` really removes strays (so the reaper's verification sees them gone); an ARN of
+    service `unknown` is `manual`, and `fail[arn]` hard failures are injected per ARN.
+    """
+
     def __init__(self, automation: FakeAutomation, strays: list[TaggedResource] | None = None):
         self.automation = automation
         self.strays = list(strays or [])
+        self.fail: Counter[str] = Counter()
+        self.deleted: list[str] = []
 
     def find(self) -> list[TaggedResource]:
         return self.automation.tagged() + self.strays
+
+    def delete(
+        self, resources: Iterable[TaggedResource], *, dry_run: bool = False
+    ) -> list[DeleteOutcome]:
+        out = []
+        for r in resources:
+            if r.arn.split(":")[2] == "unknown":
+                out.append(DeleteOutcome(r, "manual", "no automatic delete for this type"))
+            elif dry_run:
+                out.append(DeleteOutcome(r, "would delete"))
+            elif self.fail[r.arn] > 0:
+                self.fail[r.arn] -= 1
+                out.append(DeleteOutcome(r, "failed", "DependencyViolation: in use"))
+            else:
+                self.strays = [s for s in self.strays if s.arn != r.arn]
+                self.deleted.append(r.arn)
+                out.append(DeleteOutcome(r, "deleted"))
+        return out
 
 
 class FakeIndices:

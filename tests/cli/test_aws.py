@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from preview import aws
 from preview.errors import UNAVAILABLE, PreviewError
+from tests.cli.conftest import REGION
 
-REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 CAUSE = (
     "Smoke failed with States.TaskFailed: 2 failed: "
     "tests/smoke/test_app.py::test_home_page, tests/smoke/test_app.py::test_search_finds_seed"
 )
-
-
-@pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield
 
 
 def _machine(sfn: Any, name: str, states: dict[str, Any], start: str) -> str:

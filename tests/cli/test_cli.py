@@ -158,6 +158,16 @@ def test_failures_exit_with_documented_codes_and_a_fix(
     assert fix_mentions in out
 
 
+def test_reap_dry_run_lists_strays_and_exits_0(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--dry-run changes nothing and exits 0, listing even the strays it could not delete."""
+    world.strays.append(TaggedResource("arn:aws:sqs:us-east-1:1:pp-pr-77-q", 77, None))
+    code, out = run(["reap", "--dry-run"], capsys)
+    assert code == 0 and "would destroy" in out
+    assert "manual" in out and "pp-pr-77-q" in out
+
+
 def test_bad_setting_names_the_variable(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -254,17 +254,19 @@ def test_reaper_reports_tagged_leftovers(clock: Clock, make_deps: Callable[..., 
 def test_reap_converges_under_faults(
     fault: str, clock: Clock, make_deps: Callable[..., Deps]
 ) -> None:
-    """With a fault on a closed PR's stack, re-run reaps remove it; live ones stay intact."""
+    """With a fault on a closed PR's stack, re-run reaps remove it; live ones stay intact, and
+    the stray deleter is never handed a resource a stack still owns."""
     auto = _world(clock)
     _inject(auto, fault, "pr-3")
     before = copy.deepcopy(auto)
     deps = make_deps(automation=auto, reporter=FakeReporter(set(map(int, (s[3:] for s in LIVE)))))
-    deps.tagged = FakeTagged(auto)
+    deps.tagged = deps.strays = tagged = FakeTagged(auto)
     for _ in range(3):
         result = lifecycle.reap(deps)
         if not any(r.action in ("failed", "stray") for r in result.rows):
             break
     assert "pr-3" not in auto.stacks
+    assert tagged.deleted == []  # a stack's resources go with its destroy, never by ARN
     _untouched(before, auto, (*LIVE, "staging"))
 
 
@@ -288,3 +290,51 @@ def test_reaper_waits_out_tagging_lag(clock: Clock, make_deps: Callable[..., Dep
     deps.tagged = LaggingTagged(auto, lag=3)  # first read by the scan, two stale after teardown
     result = lifecycle.reap(deps)
     assert result.leftovers == [] and "pr-3" not in auto.stacks
+
+
+def test_reaper_deletes_strays_of_orphans_only(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """The closed PR's stack-less resource is deleted; the open PR's stray is never handed over."""
+    auto, open_prs, _, strays = _reaper_world(clock)
+    tagged = FakeTagged(auto, strays)
+    deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
+    result = lifecycle.reap(deps)
+    assert tagged.deleted == ["arn:aws:sqs:us-east-1:1:pp-pr-90-q"]
+    assert [r.arn for r in tagged.strays] == ["arn:aws:sqs:us-east-1:1:pp-pr-91-q"]
+    assert result.leftovers == []
+    assert not [r for r in result.rows if r.action in ("failed", "stray", "manual")]
+    assert any(r.action == "deleted" and r.detail.endswith("pp-pr-90-q") for r in result.rows)
+
+
+def test_reaper_dry_run_lists_strays_as_would_delete(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """--dry-run: each stray ARN of an orphan is a `would delete` row, and nothing is deleted."""
+    auto, open_prs, _, strays = _reaper_world(clock)
+    tagged = FakeTagged(auto, strays)
+    deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
+    result = lifecycle.reap(deps, dry_run=True)
+    assert tagged.deleted == [] and len(tagged.strays) == 2
+    rows = [(r.pr, r.action, r.detail) for r in result.rows if r.stack == "-"]
+    assert rows == [(90, "would delete", "arn:aws:sqs:us-east-1:1:pp-pr-90-q")]
+
+
+def test_reaper_lists_undeletable_strays_once_and_converges(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """A type without a handler is `manual` (not also `stray`); a failed delete is retried by
+    the next reap, which then leaves nothing of the PR behind."""
+    auto = _world(clock)
+    manual = TaggedResource("arn:aws:unknown:us-east-1:1:thing/pp-pr-5", 5, None)
+    flaky = TaggedResource("arn:aws:ec2:us-east-1:1:security-group/sg-5", 5, None)
+    tagged = FakeTagged(auto, [manual, flaky])
+    tagged.fail[flaky.arn] = 1
+    deps = make_deps(automation=auto, reporter=FakeReporter({7, 8}), tagged=tagged, strays=tagged)
+    first = lifecycle.reap(deps)
+    actions = {r.detail.split(": ")[0]: r.action for r in first.rows if r.stack == "-"}
+    assert actions == {manual.arn: "manual", flaky.arn: "failed"}
+    second = lifecycle.reap(deps)
+    assert [r.arn for r in second.leftovers] == [manual.arn]
+    assert tagged.deleted == [flaky.arn]
+    assert "pr-3" not in auto.stacks and {"pr-7", "pr-8", "staging"} <= set(auto.stacks)
