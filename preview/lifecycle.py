@@ -457,8 +457,8 @@ def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpRe
     if p.action == "evict" and p.evict is not None:
         deps.out(f"cap reached: evicting idle preview {p.evict.stack} to make room")
         teardown(deps, p.evict.pr, reason=f"evicted to make room for pr-{pr} (idle preview)")
-    if p.action != "update" and deps.reporter is not None:
-        deps.reporter.set_queued(pr, False)  # a new preview may have been queued before
+    if p.action != "update":
+        _unqueue(deps, pr)  # a new preview may have waited in the queue
     _report(deps, base)
     _deployment(deps, pr, sha, "in_progress")
     started.append(True)
@@ -493,6 +493,16 @@ def _enqueue(deps: Deps, pr: int) -> QueueEntry:
     queued_at = prior.queued_at if prior else deps.now().replace(microsecond=0)
     # The newest push's run is the one worth re-running: an older one would be superseded.
     return QueueEntry(queued_at, deps.settings.run_id or (prior.run_id if prior else None))
+
+
+def _unqueue(deps: Deps, pr: int) -> None:
+    """Drop the queue label; a stale label only costs a needless re-run, so it never fails."""
+    if deps.reporter is None:
+        return
+    try:
+        deps.reporter.set_queued(pr, False)
+    except PreviewError as exc:
+        deps.out(f"warning: could not drop the queue label of pr-{pr}: {exc.message}")
 
 
 @dataclass(frozen=True)
@@ -654,11 +664,7 @@ class DownResult:
 def down(deps: Deps, pr: int) -> DownResult:
     stack = _stack_name(pr)
     result = teardown(deps, pr, reason="the pull request was closed", stack=stack)
-    if deps.reporter is not None:
-        try:
-            deps.reporter.set_queued(pr, False)
-        except PreviewError as exc:
-            deps.out(f"warning: could not drop the queue label of pr-{pr}: {exc.message}")
+    _unqueue(deps, pr)
     return replace(result, dequeued=tuple(dequeue(deps)))
 
 
