@@ -142,6 +142,8 @@ def down(pr: int) -> None:
     result = lifecycle.down(deps, pr)
     what = "destroyed and removed" if result.destroyed else "had no stack (already gone)"
     _echo(f"pr-{pr}: {what}; {result.indices_deleted} search indices deleted")
+    for d in result.dequeued:
+        _echo(f"pr-{d.pr}: queued PR re-run (workflow run {d.run_id}): a preview slot is free")
 
 
 @click.command()

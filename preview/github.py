@@ -7,6 +7,11 @@ POST ever have created a second one, the extras are deleted, so the PR converges
 
 Deployment statuses: `in_progress` when up starts, `success`/`failure` with `environment_url`
 when it ends, `inactive` when the preview is removed. The token is only ever handed to PyGithub.
+
+The queue: label `QUEUE_LABEL` on a PR plus the hidden record in its comment. A freed slot
+re-runs the PR's recorded `pull_request` run rather than dispatching a new one: a re-run keeps
+the original event and its permissions (read-only for forks), whereas `workflow_dispatch` would
+run with the default branch's workflow and a write token.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from github.GithubException import RateLimitExceededException
 from github.GithubRetry import GithubRetry
 
 from preview.errors import UnavailableError, UsageError
-from preview.report import MARKER
+from preview.report import MARKER, QueuedPR, QueueEntry, queue_entry
+
+QUEUE_LABEL = "preview:queued"
 
 _STATES = {"in_progress", "success", "failure", "error", "inactive", "queued", "pending"}
 
@@ -106,6 +113,83 @@ class GitHubReporter:
                 c.delete()
 
         self._call(f"update the comment on PR #{pr}", run)
+
+    def _comment_body(self, issue: Any) -> str:
+        return next((c.body for c in issue.get_comments() if MARKER in (c.body or "")), "")
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    def queue_entry(self, pr: int) -> QueueEntry | None:
+        result: QueueEntry | None = self._call(
+            f"read the comment on PR #{pr}",
+            lambda: queue_entry(self._comment_body(self._repo.get_issue(pr))),
+        )
+        return result
+
+    def queued(self) -> list[QueuedPR]:
+        def run() -> list[QueuedPR]:
+            # state=all: a PR closed while queued is listed too, so its label can be dropped.
+            issues = self._repo.get_issues(state="all", labels=[QUEUE_LABEL])
+            return [
+                QueuedPR(i.number, i.state == "open", queue_entry(self._comment_body(i)))
+                for i in issues
+                if i.pull_request is not None
+            ]
+
+        result: list[QueuedPR] = self._call("list queued pull requests", run)
+        return result
+
+    def set_queued(self, pr: int, queued: bool) -> None:
+        def run() -> None:
+            issue = self._repo.get_issue(pr)
+            if not queued:
+                try:
+                    issue.remove_from_labels(QUEUE_LABEL)
+                except GithubException as exc:
+                    if exc.status != 404:  # not labelled: nothing to drop
+                        raise
+                return
+            try:
+                self._repo.get_label(QUEUE_LABEL)
+            except GithubException as exc:
+                if exc.status != 404:
+                    raise
+                self._repo.create_label(
+                    QUEUE_LABEL, "fbca04", "waiting for a free preview slot (preview-platform)"
+                )
+            issue.add_to_labels(QUEUE_LABEL)
+
+        what = "label" if queued else "unlabel"
+        self._call(f"{what} PR #{pr} {QUEUE_LABEL}", run)
+
+    def rerun(self, pr: int, run_id: int | None, workflow: str) -> int:
+        """Re-run the recorded run, else the latest `workflow` run of the PR's head commit."""
+
+        def latest() -> Any:
+            sha = self._repo.get_pull(pr).head.sha
+            runs = self._repo.get_workflow_runs(head_sha=sha, event="pull_request")
+            return next((r for r in runs if str(r.path).endswith(f"/{workflow}")), None)
+
+        def run() -> int:
+            if run_id:
+                try:
+                    if self._repo.get_workflow_run(run_id).rerun():
+                        return run_id
+                except GithubException as exc:
+                    if exc.status != 404:  # a deleted run: fall back to the latest one
+                        raise
+            fallback = latest()
+            if fallback is not None and fallback.id != run_id and fallback.rerun():
+                return int(fallback.id)
+            raise UnavailableError(
+                f"GitHub refused to re-run the {workflow} run of PR #{pr} "
+                f"(recorded run: {run_id or 'none'})",
+                hint="give the job `actions: write` (see README, Queued); a run still in "
+                "progress cannot be re-run, so the next freed slot retries",
+            )
+
+        result: int = self._call(f"re-run the preview workflow of PR #{pr}", run)
+        return result
 
     # --- deployments --------------------------------------------------------------------------
 

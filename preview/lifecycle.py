@@ -11,6 +11,13 @@ Cap. A PR that already has a stack is always updated. A new PR is deployed only 
 comment and exits 6; `evict-oldest-idle` tears down the live preview whose last update is oldest,
 provided it has been idle for `idle_hours`, and deploys; if none is idle it queues.
 
+Queue. GitHub holds it (the CLI keeps no state between runs): a queued PR gets the label
+`preview:queued` and its comment records when it was first queued and the workflow run that
+asked. Whenever a slot may have freed (`down`, `reap` after destroying), `dequeue` re-runs the
+recorded runs of the oldest open queued PRs, one per free slot; the re-run `up` deploys and drops
+the label. Dequeuing never fails the command that freed the slot: a refusal is a warning and the
+PR stays labelled, so the next freed slot retries it.
+
 Pushes racing each other. Before deploying and again once it holds the way to the stack, `up`
 asks GitHub for the PR's head sha. A run whose sha is no longer the head is superseded: it
 deploys nothing and exits 0, so a newer push always wins and an older run that happens to get
@@ -57,7 +64,7 @@ from preview.automation import (
     this_host,
 )
 from preview.errors import CappedError, PreviewError, SmokeFailedError, UsageError, redact
-from preview.report import ReportState, SmokeResult, render
+from preview.report import QueuedPR, QueueEntry, ReportState, SmokeResult, render
 from preview.settings import Settings
 
 T = TypeVar("T")
@@ -82,6 +89,22 @@ class Reporter(Protocol):
     def head_sha(self, pr: int) -> str | None: ...
 
     def smoke_state(self, pr: int) -> str: ...
+
+    def queue_entry(self, pr: int) -> QueueEntry | None:
+        """The queue record in the PR's comment, if it has one."""
+        ...
+
+    def queued(self) -> list[QueuedPR]:
+        """Every PR (open or closed) carrying the queue label."""
+        ...
+
+    def set_queued(self, pr: int, queued: bool) -> None:
+        """Add or drop the queue label (dropping an absent label is fine)."""
+        ...
+
+    def rerun(self, pr: int, run_id: int | None, workflow: str) -> int:
+        """Re-run the PR's preview workflow run; returns the run id. Raises when refused."""
+        ...
 
 
 class SmokeRunner(Protocol):
@@ -444,8 +467,9 @@ def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpRe
             notes=(
                 f"{p.live} previews are live and the cap is {deps.settings.cap} "
                 f"(policy: {deps.settings.eviction_policy}). Nothing was deployed for this push. "
-                "Push again or re-run the workflow once a preview is closed.",
+                "It deploys automatically when a preview slot frees (oldest queued PR first).",
             ),
+            queue=_enqueue(deps, pr),
         )
         _report(deps, state)
         raise CappedError(
@@ -456,6 +480,8 @@ def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpRe
     if p.action == "evict" and p.evict is not None:
         deps.out(f"cap reached: evicting idle preview {p.evict.stack} to make room")
         teardown(deps, p.evict.pr, reason=f"evicted to make room for pr-{pr} (idle preview)")
+    if p.action != "update":
+        _unqueue(deps, pr)  # a new preview may have waited in the queue
     _report(deps, base)
     _deployment(deps, pr, sha, "in_progress")
     started.append(True)
@@ -479,6 +505,64 @@ def _up(deps: Deps, pr: int, sha: str, branch: str, started: list[bool]) -> UpRe
             "fix them and push",
         )
     return UpResult(p.stack, "deployed", p, url=url, smoke=smoke, report=body)
+
+
+def _enqueue(deps: Deps, pr: int) -> QueueEntry:
+    """Label the PR and make its queue record; a PR queued before keeps its place."""
+    prior = None
+    if deps.reporter is not None:
+        prior = deps.reporter.queue_entry(pr)
+        deps.reporter.set_queued(pr, True)
+    queued_at = prior.queued_at if prior else deps.now().replace(microsecond=0)
+    # The newest push's run is the one worth re-running: an older one would be superseded.
+    return QueueEntry(queued_at, deps.settings.run_id or (prior.run_id if prior else None))
+
+
+def _unqueue(deps: Deps, pr: int) -> None:
+    """Drop the queue label; a stale label only costs a needless re-run, so it never fails."""
+    if deps.reporter is None:
+        return
+    try:
+        deps.reporter.set_queued(pr, False)
+    except PreviewError as exc:
+        deps.out(f"warning: could not drop the queue label of pr-{pr}: {exc.message}")
+
+
+@dataclass(frozen=True)
+class Dequeued:
+    pr: int
+    run_id: int
+    queued_at: datetime | None
+
+
+def dequeue(deps: Deps) -> list[Dequeued]:
+    """Re-run the workflows of the oldest open queued PRs, one per free slot. Never raises."""
+    if deps.reporter is None:
+        return []
+    reporter = deps.reporter
+    try:
+        queued = reporter.queued()
+        free = deps.settings.cap - len(preview_stacks(deps)) if queued else 0
+    except PreviewError as exc:
+        deps.out(f"warning: could not read the preview queue: {exc.message}")
+        return []
+    oldest = datetime.max.replace(tzinfo=UTC)
+    started: list[Dequeued] = []
+    for q in sorted(queued, key=lambda q: (q.entry.queued_at if q.entry else oldest, q.pr)):
+        try:
+            if not q.open:
+                reporter.set_queued(q.pr, False)  # closed while waiting: no longer wanted
+                continue
+            if len(started) >= free:
+                break
+            recorded = q.entry.run_id if q.entry else None
+            run_id = reporter.rerun(q.pr, recorded, deps.settings.workflow)
+        except PreviewError as exc:
+            deps.out(f"warning: pr-{q.pr} stays queued: {exc.message} ({exc.hint})")
+            continue
+        deps.out(f"pr-{q.pr}: a preview slot is free; re-running workflow run {run_id}")
+        started.append(Dequeued(q.pr, run_id, q.entry.queued_at if q.entry else None))
+    return started
 
 
 def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult | None:
@@ -597,11 +681,14 @@ class DownResult:
     pr: int
     destroyed: bool  # a stack existed and is now gone
     indices_deleted: int
+    dequeued: tuple[Dequeued, ...] = ()
 
 
 def down(deps: Deps, pr: int) -> DownResult:
     stack = _stack_name(pr)
-    return teardown(deps, pr, reason="the pull request was closed", stack=stack)
+    result = teardown(deps, pr, reason="the pull request was closed", stack=stack)
+    _unqueue(deps, pr)
+    return replace(result, dequeued=tuple(dequeue(deps)))
 
 
 def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> DownResult:
@@ -665,9 +752,8 @@ class ReapRow:
     pr: int
     stack: str
     reason: str  # why it is (not) an orphan
-    action: (
-        str  # keep | destroyed | would destroy | deleted | would delete | manual | stray | failed
-    )
+    # keep | destroyed | would destroy | deleted | would delete | manual | stray | failed | re-run
+    action: str
     detail: str = ""
 
 
@@ -678,7 +764,7 @@ class ReapResult:
 
     @property
     def orphans(self) -> set[int]:
-        return {r.pr for r in self.rows if r.action not in ("keep",)}
+        return {r.pr for r in self.rows if r.action not in ("keep", "re-run")}
 
 
 def _orphan_reason(pr: int, open_prs: set[int], expires_at: datetime | None, now: datetime) -> str:
@@ -755,6 +841,9 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
         for r in leftovers:
             if r.arn not in reported:  # already listed as manual or failed, with the reason
                 rows.append(ReapRow(r.pr or 0, "-", "still tagged after teardown", "stray", r.arn))
+    if not dry_run and targets:
+        for d in dequeue(deps):
+            rows.append(ReapRow(d.pr, "-", "queued, a slot freed", "re-run", f"run {d.run_id}"))
     return ReapResult(rows=sorted(rows, key=lambda r: (r.pr, r.action)), leftovers=leftovers)
 
 

@@ -1,17 +1,24 @@
 """The Markdown of the one sticky PR comment (and of the job summary): what a reviewer sees.
 
 The hidden `MARKER` on the first line is how the reporter finds its comment again, so the PR
-never collects more than one. No setting is rendered; error texts may quote tool output, so the
-pipeline masks registered secrets (`preview.errors.redact`) in the body before it is posted.
+never collects more than one. A queued PR's comment also carries a hidden `QUEUE_TAG` line with
+when it was queued and which workflow run asked: GitHub is the queue's only store, because the
+CLI is a stateless process in Actions. No setting is rendered; error texts may quote tool
+output, so the pipeline masks registered secrets (`preview.errors.redact`) in the body before
+it is posted.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 MARKER = "<!-- preview-platform:sticky-comment -->"
+QUEUE_TAG = "preview-platform:queue"
+_QUEUE_RE = re.compile(r"<!-- " + re.escape(QUEUE_TAG) + r" (\{.*?\}) -->")
 
 Status = Literal[
     "planned", "deploying", "ready", "smoke-failed", "failed", "queued", "removing", "removed"
@@ -44,6 +51,37 @@ class SmokeResult:
 
 
 @dataclass(frozen=True)
+class QueueEntry:
+    """The hidden queue record of a queued PR's comment."""
+
+    queued_at: datetime
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueuedPR:
+    """A PR carrying the queue label; `entry` is None when its comment lost the record."""
+
+    pr: int
+    open: bool
+    entry: QueueEntry | None = None
+
+
+def queue_entry(body: str) -> QueueEntry | None:
+    """The queue record hidden in a comment body, if any (a malformed one counts as none)."""
+    m = _QUEUE_RE.search(body or "")
+    if not m:
+        return None
+    try:
+        data = json.loads(m.group(1))
+        at = datetime.fromisoformat(str(data["queued_at"]).replace("Z", "+00:00"))
+        run_id = int(data["run_id"]) if data.get("run_id") else None
+        return QueueEntry(at if at.tzinfo else at.replace(tzinfo=UTC), run_id)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
 class ReportState:
     pr: int
     status: Status
@@ -57,11 +95,19 @@ class ReportState:
     error: str = ""
     hint: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    queue: QueueEntry | None = None
 
 
 def render(state: ReportState) -> str:
     """The whole comment body; deterministic for a given state."""
-    lines = [MARKER, f"### Preview `pr-{state.pr}` — {_BADGE[state.status]}", ""]
+    lines = [MARKER]
+    if state.queue is not None:
+        data = {
+            "queued_at": state.queue.queued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "run_id": state.queue.run_id,
+        }
+        lines.append(f"<!-- {QUEUE_TAG} {json.dumps(data, sort_keys=True)} -->")
+    lines += [f"### Preview `pr-{state.pr}` — {_BADGE[state.status]}", ""]
     rows: list[tuple[str, str]] = []
     if state.url:
         rows.append(("URL", state.url if state.status == "removed" else f"<{state.url}>"))

@@ -80,6 +80,18 @@ class Settings(BaseSettings):
         default="", description="Image of app services that name no image (CI sets it)"
     )
     run_url: str = Field(default="", description="Link to the CI run's logs, shown in the comment")
+    run_id: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PREVIEW_RUN_ID", "GITHUB_RUN_ID"),
+        description="Workflow run that called `up`; a queued PR records it so a freed slot "
+        "re-runs it",
+    )
+    workflow: str = Field(
+        default="preview.yml",
+        pattern=r"^[A-Za-z0-9._-]+\.ya?ml$",
+        description="File name of the preview workflow: a queued PR without a recorded run gets "
+        "the latest run of this workflow for its head commit re-run",
+    )
     github_token: SecretStr = Field(
         default=SecretStr(""),
         validation_alias=AliasChoices("PREVIEW_GITHUB_TOKEN", "GITHUB_TOKEN"),

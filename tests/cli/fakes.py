@@ -23,8 +23,9 @@ from preview.automation import (
     TransientError,
     _config_text,
 )
+from preview.errors import UnavailableError
 from preview.lifecycle import DeleteOutcome, TaggedResource
-from preview.report import SmokeResult
+from preview.report import QueuedPR, QueueEntry, SmokeResult, queue_entry
 
 T0 = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -210,12 +211,16 @@ class FakeAutomation:
 
 
 class FakeReporter:
-    """In-memory GitHub: comments by PR, deployment states, open PRs and their head shas."""
+    """In-memory GitHub: comments by PR, deployment states, open PRs and their head shas, the
+    queue label and workflow re-runs (`refuse` holds PRs whose re-run GitHub refuses)."""
 
     def __init__(self, open_prs: set[int] | None = None) -> None:
         self.open: dict[int, str] = {pr: "" for pr in (open_prs or set())}
         self.comments: dict[int, list[str]] = {}
         self.states: dict[int, list[str]] = {}
+        self.labelled: set[int] = set()
+        self.reruns: list[tuple[int, int | None]] = []
+        self.refuse: set[int] = set()
 
     def comment(self, pr: int, body: str) -> None:
         self.comments.setdefault(pr, []).append(body)
@@ -231,6 +236,24 @@ class FakeReporter:
 
     def smoke_state(self, pr: int) -> str:
         return (self.states.get(pr) or [""])[-1]
+
+    def queue_entry(self, pr: int) -> QueueEntry | None:
+        return queue_entry((self.comments.get(pr) or [""])[-1])
+
+    def queued(self) -> list[QueuedPR]:
+        return [QueuedPR(pr, pr in self.open, self.queue_entry(pr)) for pr in self.labelled]
+
+    def set_queued(self, pr: int, queued: bool) -> None:
+        if queued:
+            self.labelled.add(pr)
+        else:
+            self.labelled.discard(pr)
+
+    def rerun(self, pr: int, run_id: int | None, workflow: str) -> int:
+        if pr in self.refuse:
+            raise UnavailableError(f"GitHub refused to re-run the {workflow} run of PR #{pr}")
+        self.reruns.append((pr, run_id))
+        return run_id or 1000 + pr
 
 
 class FakeSmoke:

@@ -1,7 +1,9 @@
 """A local GitHub REST double: a real HTTP server on 127.0.0.1 with the endpoints we use.
 
-Issues comments (list, create, edit, delete), pulls (list, get), deployments (list newest
-first, create) and deployment statuses (list newest first, create). `fail(...)` queues canned
+Issues comments (list, create, edit, delete), issues (get, list by label and state), issue
+labels (add, remove) and repository labels (get, create), pulls (list, get), deployments (list
+newest first, create), deployment statuses (list newest first, create), and workflow runs (get,
+list by head sha, re-run). `fail(...)` queues canned
 error answers (rate limits, 5xx) for matching requests, which are answered before the real
 handler runs, like GitHub failing in front of the API.
 """
@@ -14,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 
 @dataclass
@@ -35,6 +37,9 @@ class State:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reruns: list[int] = field(default_factory=list)
     next_id: int = 100
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, int]] = field(default_factory=list)
@@ -65,7 +70,22 @@ class GitHubDouble:
 
     def open_pr(self, number: int, sha: str, state: str = "open") -> None:
         with self.lock:
-            self.state.pulls[number] = {"number": number, "state": state, "sha": sha}
+            labels = self.state.pulls.get(number, {}).get("labels", [])
+            self.state.pulls[number] = {
+                "number": number,
+                "state": state,
+                "sha": sha,
+                "labels": labels,
+            }
+
+    def add_run(self, pr: int, run_id: int, *, path: str = ".github/workflows/preview.yml") -> None:
+        """A `pull_request` workflow run of the PR's current head commit."""
+        with self.lock:
+            sha = self.state.pulls[pr]["sha"]
+            self.state.runs[run_id] = {"id": run_id, "head_sha": sha, "path": path, "pr": pr}
+
+    def labels_of(self, pr: int) -> list[str]:
+        return list(self.state.pulls[pr]["labels"])
 
     def fail(
         self,
@@ -159,7 +179,55 @@ class _Handler(BaseHTTPRequestHandler):
         rest = path[len(base) :]
         if m := re.fullmatch(r"/issues/(\d+)", rest):
             n = int(m.group(1))
-            return 200, {"number": n, "url": f"{self._base()}/issues/{n}", "id": n}
+            pull = s.pulls.get(n)
+            if pull is None:
+                return 200, {"number": n, "url": f"{self._base()}/issues/{n}", "id": n}
+            return 200, self._issue(pull)
+        if rest == "/issues":
+            want = query.get("state", ["open"])[0]
+            need = set(query.get("labels", [""])[0].split(",")) - {""}
+            found = [
+                p
+                for _, p in sorted(s.pulls.items())
+                if want in ("all", p["state"]) and need <= set(p["labels"])
+            ]
+            return 200, [self._issue(p) for p in found]
+        if m := re.fullmatch(r"/issues/(\d+)/labels", rest):
+            pull = s.pulls[int(m.group(1))]
+            # GitHub adds a label unknown to the repository to it on the fly.
+            for name in body if isinstance(body, list) else body.get("labels", []):
+                s.labels.setdefault(name, {"name": name, "color": "ededed", "description": ""})
+                if name not in pull["labels"]:
+                    pull["labels"].append(name)
+            return 200, [self._label(n) for n in pull["labels"]]
+        if m := re.fullmatch(r"/issues/(\d+)/labels/(.+)", rest):
+            pull = s.pulls[int(m.group(1))]
+            name = unquote(m.group(2))
+            if name not in pull["labels"]:
+                return 404, {"message": "Label does not exist"}
+            pull["labels"].remove(name)
+            return 200, [self._label(n) for n in pull["labels"]]
+        if rest == "/labels" and method == "POST":
+            if body["name"] in s.labels:
+                return 422, {"message": "Validation Failed"}
+            s.labels[body["name"]] = {"description": "", **body}
+            return 201, self._label(body["name"])
+        if m := re.fullmatch(r"/labels/(.+)", rest):
+            name = unquote(m.group(1))
+            return (200, self._label(name)) if name in s.labels else (404, {"message": "Not Found"})
+        if rest == "/actions/runs":
+            sha = query.get("head_sha", [None])[0]
+            runs = [r for r in s.runs.values() if sha in (None, r["head_sha"])]
+            items = [self._run(r) for r in sorted(runs, key=_id, reverse=True)]
+            return 200, {"total_count": len(items), "workflow_runs": items}
+        if m := re.fullmatch(r"/actions/runs/(\d+)(/rerun)?", rest):
+            run = s.runs.get(int(m.group(1)))
+            if run is None:
+                return 404, {"message": "Not Found"}
+            if m.group(2) and method == "POST":
+                s.reruns.append(run["id"])
+                return 201, {}
+            return 200, self._run(run)
         if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
             n = int(m.group(1))
             if method == "GET":
@@ -233,6 +301,32 @@ class _Handler(BaseHTTPRequestHandler):
             "state": p["state"],
             "url": f"{self._base()}/pulls/{p['number']}",
             "head": {"sha": p["sha"], "ref": f"branch-{p['number']}"},
+        }
+
+    def _issue(self, p: dict[str, Any]) -> dict[str, Any]:
+        n = p["number"]
+        return {
+            "id": n,
+            "number": n,
+            "state": p["state"],
+            "url": f"{self._base()}/issues/{n}",
+            "labels": [self._label(name) for name in p["labels"]],
+            "pull_request": {"url": f"{self._base()}/pulls/{n}"},
+        }
+
+    def _label(self, name: str) -> dict[str, Any]:
+        label = self.double.state.labels.get(name, {"name": name, "color": "ededed"})
+        return {**label, "url": f"{self._base()}/labels/{name}"}
+
+    def _run(self, r: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self._base()}/actions/runs/{r['id']}"
+        return {
+            "id": r["id"],
+            "head_sha": r["head_sha"],
+            "path": r["path"],
+            "event": "pull_request",
+            "url": url,
+            "rerun_url": f"{url}/rerun",
         }
 
     def _deployment(self, d: dict[str, Any]) -> dict[str, Any]:

@@ -267,3 +267,19 @@ def test_standard_ci_variable_names_are_read(monkeypatch: pytest.MonkeyPatch) ->
     assert s.pulumi_backend_url == "s3://acme-state"
     assert str(s.step_summary) == "/tmp/summary.md"
     assert s.github_token.get_secret_value() == TOKEN
+
+
+def test_down_prints_the_queued_pr_it_reruns(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At the cap `up` exits 6 and queues PR 12 with its run; `down` of a live PR prints one
+    line naming PR 12 and the re-run run, and exits 0."""
+    for pr in (1, 2, 3):
+        world.gh.open_pr(pr, "a" * 40)
+        world.automation.add(f"pr-{pr}")
+    world.gh.add_run(12, 900)
+    monkeypatch.setenv("GITHUB_RUN_ID", "900")
+    assert run(["up", "--pr", "12", "--sha", SHA], capsys)[0] == errors.CAPPED
+    code, out = run(["down", "--pr", "1"], capsys)
+    assert code == 0 and world.gh.state.reruns == [900]
+    assert "pr-12: queued PR re-run (workflow run 900)" in out

@@ -67,8 +67,19 @@ def unpinned_actions(text: str) -> list[str]:
     return bad
 
 
+def runs_pr_code(job: dict[str, Any]) -> bool:
+    """The job checks out the PR's head (its code then runs with the job's token)."""
+    return any(
+        str(s.get("uses", "")).startswith("actions/checkout@")
+        and "pull_request.head" in str((s.get("with") or {}).get("ref", ""))
+        for s in steps(job)
+    )
+
+
 def permission_violations(wf: dict[str, Any]) -> list[str]:
-    """Top level grants nothing; each job says exactly what it needs."""
+    """Top level grants nothing; each job says exactly what it needs. `actions: write` (re-running
+    a queued PR's workflow run) only where no PR code is checked out: with it, PR code could
+    re-run or cancel any run of the repository."""
     bad = []
     if wf.get("permissions") != {}:
         bad.append(f"top-level permissions must be {{}}, got {wf.get('permissions')!r}")
@@ -76,10 +87,11 @@ def permission_violations(wf: dict[str, Any]) -> list[str]:
         perms = job.get("permissions")
         if not isinstance(perms, dict):
             bad.append(f"job {name}: needs an explicit permissions map, got {perms!r}")
-        elif any(
-            v == "write" for k, v in perms.items() if k in ("contents", "actions", "packages")
-        ):
-            bad.append(f"job {name}: never needs write to contents/actions/packages")
+            continue
+        if any(v == "write" for k, v in perms.items() if k in ("contents", "packages")):
+            bad.append(f"job {name}: never needs write to contents/packages")
+        if perms.get("actions") == "write" and runs_pr_code(job):
+            bad.append(f"job {name}: actions: write in a job that checks out PR code")
     return bad
 
 

@@ -70,6 +70,33 @@ def test_missing_job_permissions_are_caught(tmp_path: Path) -> None:
     assert len(found) == 2
 
 
+def test_actions_write_next_to_pr_code_is_caught(tmp_path: Path) -> None:
+    """`actions: write` is for jobs running trusted code (down, reaper), never beside the PR's."""
+    path = _wf(
+        """\
+        on: pull_request
+        permissions: {}
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            permissions: {actions: write}
+            steps:
+              - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+                with: {ref: "${{ github.event.pull_request.head.sha }}"}
+          b:
+            runs-on: ubuntu-latest
+            permissions: {actions: write}
+            steps:
+              - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+                with: {ref: "${{ github.event.pull_request.base.sha }}"}
+        """,
+        tmp_path,
+    )
+    assert inv.permission_violations(inv.load(path)) == [
+        "job a: actions: write in a job that checks out PR code"
+    ]
+
+
 def test_id_token_without_role_is_caught(tmp_path: Path) -> None:
     """An OIDC token in a job that assumes no role is needless privilege."""
     path = _wf(
