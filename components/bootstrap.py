@@ -42,6 +42,8 @@ AUDIENCE = "sts.amazonaws.com"
 PREVIEW_PREFIX = "pp-pr-"
 STAGING_PREFIX = "pp-staging"
 BOUNDARY_NAME = "pp-preview-boundary"
+INLINE_POLICY_LIMIT = 10_240  # characters of all of a role's inline policies, no whitespace
+_LONGEST_BOUNDARY = f"arn:aws-us-gov:iam::123456789012:policy/{BOUNDARY_NAME}"
 REAPER_ENVIRONMENT = "preview-reaper"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
 # AWS-managed policies a preview role may attach to the roles it creates (all read/run-only).
@@ -106,6 +108,17 @@ class GithubIdentityArgs(BaseModel):
                 msg = f"{err.get('input')!r} is not valid"
             hint = _HINTS.get(field, "see GithubIdentityArgs in components/bootstrap.py")
             raise BootstrapError(field, msg.removeprefix("Value error, "), hint) from None
+        # The bucket and zone names are repeated in the preview policy; IAM refuses the role's
+        # inline policies over 10,240 characters, which would only surface mid-`pulumi up`.
+        size = len(json.dumps(preview_policy(self, _LONGEST_BOUNDARY), separators=(",", ":")))
+        if size > INLINE_POLICY_LIMIT:
+            field = "preview_zone" if self.preview_zone else "state_bucket"
+            raise BootstrapError(
+                field,
+                f"the preview policy would be {size} characters, over IAM's"
+                f" {INLINE_POLICY_LIMIT}-character limit for a role's inline policies",
+                "use a shorter preview zone or state bucket name (each appears several times)",
+            )
 
     @field_validator("github_repo")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -292,6 +293,34 @@ def test_preview_and_reaper_share_the_narrow_policy(build: Build) -> None:
     preview = mocks.named("github-preview-policy").json("policy")
     assert mocks.named("github-reaper-policy").json("policy") == preview
     assert preview == preview_policy(_args(state_bucket="acme-state"), outputs["boundary_arn"])
+
+
+def test_policies_fit_the_iam_size_quotas() -> None:
+    """IAM refuses a role's inline policies over 10,240 characters and a managed policy over
+    6,144 (whitespace not counted); long but ordinary bucket and zone names still fit."""
+    longest = GithubIdentityArgs(
+        github_org="o" * 39,
+        github_repo="r" * 100,
+        state_bucket="b" * 63,
+        preview_zone="previews.platform-engineering.some-long-company-name.example.com",
+    )
+    preview = json.dumps(preview_policy(longest, BOUNDARY), separators=(",", ":"))
+    assert len(preview) <= 10_240, f"preview policy is {len(preview)} characters"
+    assert len(json.dumps(boundary_policy(), separators=(",", ":"))) <= 6_144
+
+
+def test_a_zone_that_would_overflow_the_policy_is_refused_before_any_resource() -> None:
+    """The zone appears in the policy several times: an extreme one fails at validation, naming
+    the field, instead of IAM refusing the policy halfway through the bootstrap."""
+    with pytest.raises(BootstrapError) as err:
+        GithubIdentityArgs(
+            github_org="acme",
+            github_repo="shop",
+            state_bucket="b" * 63,
+            preview_zone=("z" * 63 + ".") * 3 + "dev",
+        )
+    assert err.value.field == "preview_zone"
+    assert "10240" in err.value.message and "shorter" in err.value.hint
 
 
 def test_trust_policy_places_the_provider_verbatim() -> None:
