@@ -187,3 +187,30 @@ def test_config_error_raised_by_the_program_is_a_usage_error(
     code, _, err = run(capsys, "synth", "--pr", "4", "--config", str(path), "--no-naive")
     assert code == 2
     assert "preview-platform:oidcClientSecret" in err and "fix:" in err
+
+
+def test_naive_figures_from_the_background_worker_match_the_inline_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh `preview synth` overlaps the naive synth in a forked worker; with one CPU it runs
+    inline. Both must report the same comparison."""
+    import os
+    import subprocess
+    import sys
+
+    from preview.synth import configfile, synth_report
+
+    out = subprocess.run(
+        [sys.executable, "-m", "preview.cli", "synth", "--pr", "77", "--format", "json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    inline = synth_report("pr-77", configfile.pr_config(77)).naive
+    assert inline is not None
+    assert json.loads(out)["naive"] == {
+        "cost_per_day_usd": inline.cost_per_day_usd,
+        "time_to_url_s": round(inline.time_to_url_s, 1),
+    }
