@@ -30,6 +30,16 @@ QUEUE_LABEL = "preview:queued"
 _STATES = {"in_progress", "success", "failure", "error", "inactive", "queued", "pending"}
 
 
+def _sticky_comments(issue: Any) -> list[Any]:
+    """Our comments on the PR, oldest first: the first is the one kept, the rest are extras."""
+    return sorted((c for c in issue.get_comments() if MARKER in (c.body or "")), key=lambda c: c.id)
+
+
+def _sticky_body(issue: Any) -> str:
+    ours = _sticky_comments(issue)
+    return str(ours[0].body) if ours else ""
+
+
 class GitHubReporter:
     def __init__(
         self,
@@ -102,11 +112,11 @@ class GitHubReporter:
 
         def run() -> None:
             issue = self._repo.get_issue(pr)
-            ours = [c for c in issue.get_comments() if MARKER in (c.body or "")]
+            ours = _sticky_comments(issue)
             if not ours:
                 issue.create_comment(body)
                 return
-            keep, *extra = sorted(ours, key=lambda c: c.id)
+            keep, *extra = ours
             if keep.body != body:
                 keep.edit(body)
             for c in extra:
@@ -114,15 +124,12 @@ class GitHubReporter:
 
         self._call(f"update the comment on PR #{pr}", run)
 
-    def _comment_body(self, issue: Any) -> str:
-        return next((c.body for c in issue.get_comments() if MARKER in (c.body or "")), "")
-
     # --- the queue ----------------------------------------------------------------------------
 
     def queue_entry(self, pr: int) -> QueueEntry | None:
         result: QueueEntry | None = self._call(
             f"read the comment on PR #{pr}",
-            lambda: queue_entry(self._comment_body(self._repo.get_issue(pr))),
+            lambda: queue_entry(_sticky_body(self._repo.get_issue(pr))),
         )
         return result
 
@@ -131,7 +138,7 @@ class GitHubReporter:
             # state=all: a PR closed while queued is listed too, so its label can be dropped.
             issues = self._repo.get_issues(state="all", labels=[QUEUE_LABEL])
             return [
-                QueuedPR(i.number, i.state == "open", queue_entry(self._comment_body(i)))
+                QueuedPR(i.number, i.state == "open", queue_entry(_sticky_body(i)))
                 for i in issues
                 if i.pull_request is not None
             ]
