@@ -61,7 +61,8 @@ class DatabaseClone(pulumi.ComponentResource):
         sg = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description="preview DB: MySQL only from this preview's tasks",
+            # EC2 refuses descriptions outside a-zA-Z0-9 spaces ._-:/()#,@[]+=&;{}!$* (no ').
+            description="preview DB: MySQL only from the tasks of this preview",
             ingress=[
                 {
                     "protocol": "tcp",
