@@ -27,8 +27,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import naming
+from contracts.constants import NAMESPACE
+from contracts.errors import ConfigError
 
-NAMESPACE = "preview-platform"
 # The OIDC client secret of urlProtection mode oidc: a Pulumi secret, kept out of the model.
 SECRET_KEY = "oidcClientSecret"
 
@@ -67,16 +68,6 @@ def _values(allowed: tuple[int, ...]) -> str:
         return f"{allowed[0]}..{allowed[-1]} in steps of {steps.pop()}"
     head = ", ".join(map(str, allowed[:-1]))
     return f"{head} or {allowed[-1]}" if head else str(allowed[-1])
-
-
-class ConfigError(ValueError):
-    """Invalid or missing stack configuration; `key` is the full config key, `hint` the fix."""
-
-    def __init__(self, key: str, message: str, hint: str) -> None:
-        super().__init__(f"config {key}: {message}\n  fix: {hint}")
-        self.key = key
-        self.message = message
-        self.hint = hint
 
 
 class _Model(BaseModel):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.synth import prices as p
 from preview.synth.graph import Graph, ResourceLike
 
