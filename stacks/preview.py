@@ -202,7 +202,8 @@ def _route(ctx: _Ctx, host: pulumi.Output[str], ingress: _Ingress, oidc: Any) ->
             service=public.name,
             host=host,
             port=public.port or 80,
-            health_path=public.health_path,
+            # The ALB checks liveness (no DB) every 15 s, so the clone can pause.
+            health_path=public.liveness_path,
             vpc_id=ctx.out(S.VPC_ID),
             listener_arn=ingress.listener,
             priority=priority,
@@ -227,6 +228,7 @@ def _services(
     search_arn: pulumi.Input[str],
     search_url: pulumi.Output[str],
 ) -> Any:
+    from components.registry import pr_image_tag
     from components.search import index_access_policy
     from components.service import AppServices, AppServicesArgs
 
@@ -246,7 +248,8 @@ def _services(
             stack=ctx.stack,
             app=cfg.app,
             image_repository_url=ctx.out(S.APP_REPOSITORY_URL),
-            image_tag=cfg.sha,
+            # The tag the PR workflow pushes; only pr- tags may expire (components/registry.py).
+            image_tag=pr_image_tag(cfg.sha),
             cluster_arn=cluster.arn,
             cluster_name=cluster.name,
             subnet_ids=ctx.private_subnets(),
@@ -257,7 +260,7 @@ def _services(
             log_retention_days=cfg.log_retention_days,
             environment=app_env,
             task_policy_json=index_access_policy(search_arn, ctx.prefix),
-            db_secret_arn=ctx.out(S.DB_MASTER_SECRET_ARN),
+            db_secret_arn=db.master_secret_arn,
             permissions_boundary=ctx.boundary,
             spot=cfg.spot.enabled,
             on_demand_base=cfg.spot.on_demand_base,
@@ -301,7 +304,7 @@ def _smoke_gate(
                 "PREVIEW_SYNC_DB_HOST": db.endpoint,
                 "PREVIEW_SYNC_DB_NAME": ctx.out(S.DB_NAME),
             },
-            db_secret_arn=ctx.out(S.DB_MASTER_SECRET_ARN),
+            db_secret_arn=db.master_secret_arn,
             permissions_boundary=ctx.boundary,
         ),
         opts=pulumi.ResourceOptions(depends_on=[services]),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from preview.harness import Synth, synthesize
+from preview.synth.harness import Synth, synthesize
 from tests.constraints import rules
 from tests.infra.conftest import preview_config, stack_file
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import ConfigError, load
-from preview.harness import synthesize
+from preview.synth.harness import synthesize
 from tests.constraints import rules
 from tests.infra.conftest import preview_config, stack_file
 
