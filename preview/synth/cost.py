@@ -8,6 +8,7 @@ rather than silently costing nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from preview.synth import prices as p
 from preview.synth.graph import Graph, ResourceLike
 
 DEFAULT_REGION = "us-east-1"
+SFN = "aws:sfn/stateMachine:StateMachine"
+LAMBDA = "aws:lambda/function:Function"
 
 # Resources with no standing charge (or only usage charges an idle preview does not incur).
 FREE_TYPES = frozenset(
@@ -171,11 +174,13 @@ def _cluster_of(r: ResourceLike, g: Graph) -> ResourceLike | None:
 
 
 def readiness_paths(g: Graph) -> set[str]:
-    """Paths the smoke gate waits on (its state machine holds the health URL): readiness
-    endpoints, which by contract reach the database and search."""
+    """Paths the smoke gate waits on: readiness endpoints, which by contract reach the database
+    and search. The gate's state machine (or its health Lambda's environment) holds the URL."""
+    texts = [str(m.inputs.get("definition", "")) for m in g.of_type(SFN)]
+    texts += [json.dumps(f.inputs.get("environment") or {}) for f in g.of_type(LAMBDA)]
     paths: set[str] = set()
-    for machine in g.of_type("aws:sfn/stateMachine:StateMachine"):
-        for url in re.findall(r"https?://[^\s\"'\\]+", str(machine.inputs.get("definition", ""))):
+    for text in texts:
+        for url in re.findall(r"https?://[^\s\"'\\]+", text):
             path = urlsplit(url).path
             if path not in ("", "/"):
                 paths.add(path)

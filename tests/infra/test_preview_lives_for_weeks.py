@@ -136,3 +136,28 @@ def test_preview_falls_back_to_the_pr_image_tag(preview_synth: Synth) -> None:
     (container,) = json.loads(defn["containerDefinitions"])
     repo = DEFAULT_STAGING_OUTPUTS[StagingOut.APP_REPOSITORY_URL]
     assert container["image"] == f"{repo}:pr-0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize("where", ["state machine", "health lambda"])
+def test_readiness_is_found_where_the_gate_keeps_its_url(where: str) -> None:
+    """Hand-built graph: the gate's health URL may sit in the state machine definition or in
+    the health Lambda's environment; either way a target group checking it wakes the DB."""
+    from tests.synth.graphs import DB, DB_INSTANCE, res
+
+    url = "https://pr-1.preview.example.com/ready"
+    gate = (
+        res("m", "aws:sfn/stateMachine:StateMachine", inputs={"definition": json.dumps({"U": url})})
+        if where == "state machine"
+        else res(
+            "f", "aws:lambda/function:Function", inputs={"environment": {"variables": {"U": url}}}
+        )
+    )
+    cluster = res("c", DB, inputs={"serverlessv2ScalingConfiguration": {"minCapacity": 0}})
+    inst = res("i", DB_INSTANCE, deps=["c"], inputs={"instanceClass": "db.serverless"})
+
+    def basis(path: str) -> str:
+        tg = res("tg", TG, inputs={"healthCheck": {"path": path, "interval": 15}})
+        lines = estimate([gate, cluster, inst, tg]).lines
+        return next(li.basis for li in lines if li.resource == "i")
+
+    assert "never paused" in basis("/ready") and "paused when idle" in basis("/livez")
