@@ -104,6 +104,9 @@ class DatabaseClone(pulumi.ComponentResource):
             storage_encrypted=True,
             # Own managed secret: RDS resets the clone's master password into a new secret
             # that it rotates itself and deletes with the cluster (see the module docstring).
+            # RestoreDBClusterToPointInTime has no such parameter; the provider applies it
+            # with ModifyDBCluster right after the restore (terraform-provider-aws
+            # resourceClusterCreate, restore_to_point_in_time branch).
             manage_master_user_password=True,
             deletion_protection=False,
             skip_final_snapshot=True,
