@@ -366,6 +366,16 @@ class LongLivedConfig(_Model):
             )
         return v
 
+    @field_validator("image_tag", "tools_image_tag")
+    @classmethod
+    def _not_a_pr_tag(cls, v: str) -> str:
+        if v.startswith(naming.PR_IMAGE_TAG_PREFIX):
+            raise ValueError(
+                f"{v!r} starts with {naming.PR_IMAGE_TAG_PREFIX!r}, the prefix of PR builds, "
+                "which the ECR lifecycle policy expires; deploy a release tag (the commit sha)"
+            )
+        return v
+
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:

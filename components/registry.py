@@ -3,7 +3,7 @@
 Creates: aws.ecr.Repository x2 (scan on push, immutable tags) and a LifecyclePolicy each.
 
 What the workflows push (.github/workflows): a PR build tags its images `pr-<sha>`
-(`pr_image_tag`); staging/prod deploys tag theirs with the bare commit sha and run it
+(`naming.pr_image_tag`); staging/prod deploys tag theirs with the bare commit sha and run it
 (`imageTag`/`toolsImageTag`); an adopter may pin other tags (e.g. `v1`). The lifecycle policy
 expires only what is provably a preview's: `pr-` tags older than the longest a preview can run
 an image. An image a long-lived stack runs or may roll back to carries no `pr-` prefix and
@@ -21,15 +21,10 @@ import pulumi_aws as aws
 
 from components import naming
 
-PR_TAG_PREFIX = "pr-"
+PR_TAG_PREFIX = naming.PR_IMAGE_TAG_PREFIX
 # A preview runs the image of its last push until its TTL ends (at most 90 days after that
 # push: preview/settings.py ttl_hours) and may restart tasks from it any time until then.
 PR_IMAGE_DAYS = 100
-
-
-def pr_image_tag(sha: str) -> str:
-    """Image tag of a PR build: `pr-<sha>` (the lifecycle policy may expire it)."""
-    return f"{PR_TAG_PREFIX}{sha}"
 
 
 LIFECYCLE_POLICY = json.dumps(

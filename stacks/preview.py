@@ -228,7 +228,6 @@ def _services(
     search_arn: pulumi.Input[str],
     search_url: pulumi.Output[str],
 ) -> Any:
-    from components.registry import pr_image_tag
     from components.search import index_access_policy
     from components.service import AppServices, AppServicesArgs
 
@@ -249,7 +248,7 @@ def _services(
             app=cfg.app,
             image_repository_url=ctx.out(S.APP_REPOSITORY_URL),
             # The tag the PR workflow pushes; only pr- tags may expire (components/registry.py).
-            image_tag=pr_image_tag(cfg.sha),
+            image_tag=naming.pr_image_tag(cfg.sha),
             cluster_arn=cluster.arn,
             cluster_name=cluster.name,
             subnet_ids=ctx.private_subnets(),

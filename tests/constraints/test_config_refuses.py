@@ -136,3 +136,10 @@ def test_a_config_load_accepts_is_one_aws_accepts(
         return
     problems = rules.check(synthesize(kind, cfg).resources)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("key", ["imageTag", "toolsImageTag"])
+def test_long_lived_stacks_never_run_an_expiring_pr_image(key: str) -> None:
+    """`pr-` tags are PR builds the ECR lifecycle policy expires: staging/prod refuse them."""
+    err = _error("prod", {**stack_file("Pulumi.prod.yaml"), key: "pr-0123abc"})
+    assert err.key == f"preview-platform:{key}" and "lifecycle" in err.message
