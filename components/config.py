@@ -297,7 +297,10 @@ class PreviewConfig(_Model):
 
 
 class DbSpec(_Model):
-    engine_version: str = "8.0.mysql_aurora.3.08.0"
+    # Aurora MySQL 3 versions read "8.0.mysql_aurora.3.NN.N"; auto-pause needs >= 3.08.0.
+    engine_version: str = Field(
+        default="8.0.mysql_aurora.3.08.0", pattern=r"^8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9]+$"
+    )
     min_capacity: float = Field(default=0.5, ge=0, le=256)
     max_capacity: float = Field(default=4, ge=1, le=256)
     readers: int = Field(default=0, ge=0, le=15)
@@ -319,8 +322,12 @@ class DbSpec(_Model):
 
 
 class SearchSpec(_Model):
-    engine_version: str = "OpenSearch_2.19"
-    instance_type: str = "t3.small.search"
+    # OpenSearch CreateDomain EngineVersion: "OpenSearch_X.Y" or "Elasticsearch_X.Y".
+    engine_version: str = Field(
+        default="OpenSearch_2.19", pattern=r"^(OpenSearch|Elasticsearch)_[0-9]{1,2}\.[0-9]{1,2}$"
+    )
+    # OpenSearch instance types end in ".search", e.g. t3.small.search.
+    instance_type: str = Field(default="t3.small.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")
     instance_count: int = Field(default=1, ge=1, le=20)
     volume_size: int = Field(default=10, ge=10, le=3000)
 

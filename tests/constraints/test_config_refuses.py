@@ -143,3 +143,20 @@ def test_long_lived_stacks_never_run_an_expiring_pr_image(key: str) -> None:
     """`pr-` tags are PR builds the ECR lifecycle policy expires: staging/prod refuse them."""
     err = _error("prod", {**stack_file("Pulumi.prod.yaml"), key: "pr-0123abc"})
     assert err.key == f"preview-platform:{key}" and "lifecycle" in err.message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("search", {"engineVersion": "2.19"}, "search.engineVersion"),
+        ("search", {"instanceType": "t3.small"}, "search.instanceType"),
+        ("db", {"engineVersion": "mysql8"}, "db.engineVersion"),
+    ],
+)
+def test_engine_versions_and_instance_types_have_aws_shape(
+    key: str, value: dict[str, Any], field: str
+) -> None:
+    """OpenSearch wants `OpenSearch_X.Y` and `*.search` types; Aurora MySQL 3 versions read
+    `8.0.mysql_aurora.3.NN.N`."""
+    err = _error("staging", {**stack_file("Pulumi.staging.yaml"), key: value})
+    assert err.key == f"preview-platform:{field}" and "pattern" in err.message
