@@ -9,6 +9,7 @@ naming the key and the fix before any resource exists.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -32,17 +33,41 @@ from contracts.errors import ConfigError
 # The OIDC client secret of urlProtection mode oidc: a Pulumi secret, kept out of the model.
 SECRET_KEY = "oidcClientSecret"
 
-# Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB).
-FARGATE_SIZES: dict[int, range] = {
-    256: range(512, 2049, 512),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
+# Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB). Source: ECS API
+# RegisterTaskDefinition `memory` ("512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) - Available cpu
+# values: 256 (.25 vCPU)", ...; 8 and 16 vCPU need Linux platform 1.4.0, the default).
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: (1024, 2048, 3072, 4096),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
 }
+# CloudWatch Logs retentionInDays: the only values PutRetentionPolicy/CreateLogGroup accept.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+# Previews keep logs briefly.
+PREVIEW_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14)
 _SECRET_ARN = re.compile(r"arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:.+")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 _SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,18}[a-z0-9]")
+_HTTP_PATH = re.compile(r"/[A-Za-z0-9_\-.$/~\"'@:+&=?%]{0,1023}")
+# Docker/ECR image tag: up to 128 of [A-Za-z0-9_.-], not starting with . or -. (pydantic's
+# `pattern` searches, so every pattern here is anchored.)
+_IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+
+
+def _values(allowed: tuple[int, ...]) -> str:
+    """`512, 1024 or 2048`; a long even run as `4096..16384 in steps of 1024`."""
+    steps = {b - a for a, b in itertools.pairwise(allowed)}
+    if len(allowed) > 4 and len(steps) == 1:
+        return f"{allowed[0]}..{allowed[-1]} in steps of {steps.pop()}"
+    head = ", ".join(map(str, allowed[:-1]))
+    return f"{head} or {allowed[-1]}" if head else str(allowed[-1])
 
 
 class _Model(BaseModel):
@@ -67,7 +92,17 @@ class ServiceSpec(_Model):
     secrets: dict[str, str] = Field(
         default_factory=dict, description="env var -> SSM parameter or Secrets Manager ARN"
     )
-    health_path: str = Field(default="/health", description="HTTP path the ALB checks")
+    health_path: str = Field(
+        default="/health",
+        description="Readiness: HTTP path the smoke gate waits on (may check the DB and search)",
+    )
+    liveness_path: str = Field(
+        default="/livez",
+        description=(
+            "Liveness: HTTP path the load balancer checks every 15 s; must not touch the DB, "
+            "or a paused Aurora clone is woken by every check"
+        ),
+    )
     desired_count: int = Field(default=1, ge=0, le=100)
     public: bool = Field(default=False, description="Served by the load balancer")
 
@@ -88,11 +123,15 @@ class ServiceSpec(_Model):
                 )
         return v
 
-    @field_validator("health_path")
+    @field_validator("health_path", "liveness_path")
     @classmethod
     def _health(cls, v: str) -> str:
-        if not v.startswith("/"):
-            raise ValueError("must start with '/'")
+        # ELBv2 CreateTargetGroup HealthCheckPath: 1-1024 chars, starts with "/".
+        if not _HTTP_PATH.fullmatch(v):
+            raise ValueError(
+                "must be a path of 1-1024 chars starting with '/' (letters, digits and "
+                "_-.$/~\"'@:+&=?%)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -105,7 +144,7 @@ class ServiceSpec(_Model):
         if self.memory not in allowed:
             raise ValueError(
                 f"memory {self.memory} does not fit cpu {self.cpu}; "
-                f"use {allowed.start}..{allowed.stop - 1} in steps of {allowed.step}"
+                f"Fargate allows {_values(allowed)} MiB for cpu {self.cpu}"
             )
         if self.public and self.port is None:
             raise ValueError(f"public service {self.name!r} needs a port")
@@ -139,7 +178,15 @@ class OidcSpec(_Model):
     authorization_endpoint: str
     token_endpoint: str
     user_info_endpoint: str
-    client_id: str
+    client_id: str = Field(min_length=1, max_length=255)
+
+    @field_validator("issuer", "authorization_endpoint", "token_endpoint", "user_info_endpoint")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        # ELBv2 AuthenticateOidcActionConfig: issuer and endpoints must be full https URLs.
+        if not re.fullmatch(r"https://[^\s/]+(/\S*)?", v):
+            raise ValueError(f"{v!r} must be an https:// URL")
+        return v
 
 
 class UrlProtection(_Model):
@@ -200,14 +247,19 @@ class PreviewConfig(_Model):
     rule_priority: int | None = Field(default=None, ge=1, le=49_999)
     # Tools image (preview sync/smoke) of this PR; default: the one staging pins (toolsImage).
     tools_image: str | None = Field(default=None, min_length=1, max_length=512)
-    log_retention_days: int = Field(default=7, description="CloudWatch retention: 1, 3, 5, 7, 14")
+    log_retention_days: int = Field(
+        default=7, description="CloudWatch retention in days: 1, 3, 5, 7 or 14"
+    )
     db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
 
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, v: int) -> int:
-        if v not in (1, 3, 5, 7, 14):
-            raise ValueError("previews keep logs briefly: use 1, 3, 5, 7 or 14 days")
+        if v not in PREVIEW_LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"{v} is not allowed: previews keep logs briefly, use "
+                f"{_values(PREVIEW_LOG_RETENTION_DAYS)} days"
+            )
         return v
 
     @field_validator("sha")
@@ -245,11 +297,22 @@ class PreviewConfig(_Model):
 
 
 class DbSpec(_Model):
-    engine_version: str = "8.0.mysql_aurora.3.08.0"
+    # Aurora MySQL 3 versions read "8.0.mysql_aurora.3.NN.N"; auto-pause needs >= 3.08.0.
+    engine_version: str = Field(
+        default="8.0.mysql_aurora.3.08.0", pattern=r"^8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9]+$"
+    )
     min_capacity: float = Field(default=0.5, ge=0, le=256)
     max_capacity: float = Field(default=4, ge=1, le=256)
     readers: int = Field(default=0, ge=0, le=15)
-    database_name: str = Field(default="app", pattern=r"[A-Za-z][A-Za-z0-9_]{0,63}")
+    database_name: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+    @field_validator("min_capacity", "max_capacity")
+    @classmethod
+    def _half_acu(cls, v: float) -> float:
+        # ServerlessV2ScalingConfiguration: capacities in 0.5 ACU steps.
+        if v * 2 != int(v * 2):
+            raise ValueError(f"{v} is not a multiple of 0.5 ACU")
+        return v
 
     @model_validator(mode="after")
     def _range(self) -> DbSpec:
@@ -259,8 +322,12 @@ class DbSpec(_Model):
 
 
 class SearchSpec(_Model):
-    engine_version: str = "OpenSearch_2.19"
-    instance_type: str = "t3.small.search"
+    # OpenSearch CreateDomain EngineVersion: "OpenSearch_X.Y" or "Elasticsearch_X.Y".
+    engine_version: str = Field(
+        default="OpenSearch_2.19", pattern=r"^(OpenSearch|Elasticsearch)_[0-9]{1,2}\.[0-9]{1,2}$"
+    )
+    # OpenSearch instance types end in ".search", e.g. t3.small.search.
+    instance_type: str = Field(default="t3.small.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")
     instance_count: int = Field(default=1, ge=1, le=20)
     volume_size: int = Field(default=10, ge=10, le=3000)
 
@@ -286,19 +353,43 @@ class LongLivedConfig(_Model):
     vpc_cidr: str = "10.0.0.0/16"
     az_count: int = Field(default=2, ge=2, le=4)
     nat_per_az: bool = False
-    image_tag: str = "latest"
+    image_tag: str = Field(default="latest", pattern=_IMAGE_TAG)
     # Pinned tools image (preview sync / preview smoke) that previews run; tags are immutable.
-    tools_image_tag: str = Field(default="v1", pattern=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+    tools_image_tag: str = Field(default="v1", pattern=_IMAGE_TAG)
     db: DbSpec = Field(default_factory=DbSpec)
     search: SearchSpec = Field(default_factory=SearchSpec)
     autoscaling: AutoscalingSpec | None = None
-    alarm_email: str | None = None
-    log_retention_days: int = Field(default=30, ge=1)
+    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    log_retention_days: int = Field(
+        default=30, description="CloudWatch Logs retention in days (a value CloudWatch accepts)"
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"{v} is not a CloudWatch Logs retention; use one of {_values(LOG_RETENTION_DAYS)}"
+            )
+        return v
+
+    @field_validator("image_tag", "tools_image_tag")
+    @classmethod
+    def _not_a_pr_tag(cls, v: str) -> str:
+        if v.startswith(naming.PR_IMAGE_TAG_PREFIX):
+            raise ValueError(
+                f"{v!r} starts with {naming.PR_IMAGE_TAG_PREFIX!r}, the prefix of PR builds, "
+                "which the ECR lifecycle policy expires; deploy a release tag (the commit sha)"
+            )
+        return v
 
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
         net = ipaddress.ip_network(v)
+        # VPC CIDR blocks must lie between /16 and /28 (VPC user guide, "VPC CIDR blocks").
+        if net.prefixlen < 16:
+            raise ValueError(f"{v} is larger than AWS allows for a VPC; use /16 to /20")
         if net.prefixlen > 20:
             raise ValueError("must be /20 or larger to fit public and private subnets per AZ")
         return v
@@ -316,8 +407,8 @@ class LongLivedConfig(_Model):
 
 class BootstrapConfig(_Model):
     kind: Literal["bootstrap"] = "bootstrap"
-    github_org: str = Field(pattern=r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
-    github_repo: str = Field(pattern=r"[A-Za-z0-9._-]{1,100}")
+    github_org: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+    github_repo: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")
     # Optional, passed through to GithubIdentityArgs (components/bootstrap.py validates them).
     preview_zone: str | None = None
     state_bucket: str | None = None

@@ -2,7 +2,9 @@
 
 Creates: aws.rds.SubnetGroup (private subnets), aws.ec2.SecurityGroup (3306 only from the app
 tasks), aws.rds.Cluster (encrypted, master password managed in Secrets Manager, never public)
-and aws.rds.ClusterInstance `db.serverless`: one writer plus `readers` readers.
+and aws.rds.ClusterInstance `db.serverless`: one writer plus `readers` readers. For each exported
+log type an aws.cloudwatch.LogGroup `/aws/rds/cluster/<id>/<log>` with the stack's retention,
+created before the cluster: RDS would otherwise create it itself, set to never expire.
 On prod, deletion protection is on and a final snapshot is taken; staging can be torn down.
 """
 
@@ -19,6 +21,8 @@ from components.security import mysql_security_group
 
 # Typed enum: pulumi-aws declares `engine` as EngineType.
 ENGINE = aws.rds.EngineType.AURORA_MYSQL
+# Aurora MySQL logs published to CloudWatch Logs.
+LOG_EXPORTS = ("error", "slowquery")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class DatabaseArgs:
     readers: int
     protect: bool
     tags: dict[str, str]
+    # Retention of the exported Aurora logs; a value CloudWatch Logs accepts (config checks it).
+    log_retention_days: int = 30
 
     def __post_init__(self) -> None:
         if self.min_capacity > self.max_capacity:
@@ -67,6 +73,18 @@ class Database(pulumi.ComponentResource):
             args.tags,
             child,
         )
+        # RDS publishes to /aws/rds/cluster/<id>/<log> and, if that group does not exist yet,
+        # creates it with "Never expire". Owning the groups (created first) sets the retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{log}-logs",
+                name=f"/aws/rds/cluster/{ident}/{log}",
+                retention_in_days=args.log_retention_days,
+                tags=args.tags,
+                opts=child,
+            )
+            for log in LOG_EXPORTS
+        ]
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=ident,
@@ -89,9 +107,9 @@ class Database(pulumi.ComponentResource):
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=f"{ident}-final" if args.protect else None,
             copy_tags_to_snapshot=True,
-            enabled_cloudwatch_logs_exports=["error", "slowquery"],
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
         for i in range(1 + args.readers):
             role = "writer" if i == 0 else f"reader-{i}"

@@ -4,6 +4,10 @@ Creates: aws.ec2.SecurityGroup (3306 only from this PR's tasks), aws.rds.Cluster
 `restore_type=copy-on-write` at the latest restorable time (pays only for changed pages), and
 one `db.serverless` aws.rds.ClusterInstance (a clone starts with none) that scales to 0 ACU and
 auto-pauses. No deletion protection and no final snapshot, so `down` always completes.
+
+The clone gets its own RDS-managed master secret (`master_secret_arn`). A clone keeps the
+password staging had at restore time; staging's managed secret rotates (every 7 days by
+default), so a preview reading staging's secret would fail to log in after the first rotation.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ def _refuse_prod(env: str) -> str:
 class DatabaseClone(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: DatabaseCloneArgs, opts: pulumi.ResourceOptions | None = None
@@ -62,7 +67,8 @@ class DatabaseClone(pulumi.ComponentResource):
             name,
             args.vpc_id,
             args.app_security_group_id,
-            "preview DB: MySQL only from this preview's tasks",
+            # EC2 refuses descriptions outside a-zA-Z0-9 spaces ._-:/()#,@[]+=&;{}!$* (no ').
+            "preview DB: MySQL only from the tasks of this preview",
             args.tags,
             child,
         )
@@ -89,6 +95,12 @@ class DatabaseClone(pulumi.ComponentResource):
                 "seconds_until_auto_pause": args.auto_pause_seconds,
             },
             storage_encrypted=True,
+            # Own managed secret: RDS resets the clone's master password into a new secret
+            # that it rotates itself and deletes with the cluster (see the module docstring).
+            # RestoreDBClusterToPointInTime has no such parameter; the provider applies it
+            # with ModifyDBCluster right after the restore (terraform-provider-aws
+            # resourceClusterCreate, restore_to_point_in_time branch).
+            manage_master_user_password=True,
             deletion_protection=False,
             skip_final_snapshot=True,
             tags=args.tags,
@@ -109,4 +121,13 @@ class DatabaseClone(pulumi.ComponentResource):
         # The endpoint is usable only once the instance exists.
         self.endpoint = pulumi.Output.all(cluster.endpoint, instance.id).apply(lambda v: v[0])
         self.security_group_id = sg.id
-        self.register_outputs({"endpoint": self.endpoint, "cluster_identifier": ident})
+        self.master_secret_arn = cluster.master_user_secrets.apply(
+            lambda s: (s[0].secret_arn or "") if s else ""
+        )
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "cluster_identifier": ident,
+                "master_secret_arn": self.master_secret_arn,
+            }
+        )

@@ -144,6 +144,16 @@ def hostname(pr: int, zone: str) -> str:
     return host
 
 
+# Image tags of PR builds; the ECR lifecycle policy (components/registry.py) expires only these,
+# so a long-lived stack must never run an image tagged with this prefix.
+PR_IMAGE_TAG_PREFIX = "pr-"
+
+
+def pr_image_tag(sha: str) -> str:
+    """Image tag of a PR build: `pr-<sha>` (the tag preview.yml pushes)."""
+    return f"{PR_IMAGE_TAG_PREFIX}{sha}"
+
+
 def index_prefix(pr: int) -> str:
     """OpenSearch index prefix of a preview on the shared domain: `pr-<N>-`."""
     return f"{stack_name(pr)}-"

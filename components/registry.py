@@ -1,7 +1,14 @@
 """Registry: ECR repositories for the app image and the platform's tools image.
 
-Creates: aws.ecr.Repository x2 (scan on push, immutable tags) and a LifecyclePolicy each that
-keeps the last 50 images, so per-PR sha tags do not grow storage forever.
+Creates: aws.ecr.Repository x2 (scan on push, immutable tags) and a LifecyclePolicy each.
+
+What the workflows push (.github/workflows): a PR build tags its images `pr-<sha>`
+(`naming.pr_image_tag`); staging/prod deploys tag theirs with the bare commit sha and run it
+(`imageTag`/`toolsImageTag`); an adopter may pin other tags (e.g. `v1`). The lifecycle policy
+expires only what is provably a preview's: `pr-` tags older than the longest a preview can run
+an image. An image a long-lived stack runs or may roll back to carries no `pr-` prefix and
+matches no rule, however many PRs push. (No rule for untagged images: the platform of a
+multi-arch image is an untagged manifest its tagged index still needs.)
 """
 
 from __future__ import annotations
@@ -14,19 +21,27 @@ import pulumi_aws as aws
 
 from components import naming
 
-_KEEP_LAST = json.dumps(
+PR_TAG_PREFIX = naming.PR_IMAGE_TAG_PREFIX
+# A preview runs the image of its last push until its TTL ends (at most 90 days after that
+# push: preview/settings.py ttl_hours) and may restart tasks from it any time until then.
+PR_IMAGE_DAYS = 100
+
+
+LIFECYCLE_POLICY = json.dumps(
     {
         "rules": [
             {
                 "rulePriority": 1,
-                "description": "keep the last 50 images",
+                "description": f"PR images: expire {PR_IMAGE_DAYS} days after push",
                 "selection": {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 50,
+                    "tagStatus": "tagged",
+                    "tagPrefixList": [PR_TAG_PREFIX],
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": PR_IMAGE_DAYS,
                 },
                 "action": {"type": "expire"},
-            }
+            },
         ]
     }
 )
@@ -64,7 +79,10 @@ class Registry(pulumi.ComponentResource):
                 opts=child,
             )
             aws.ecr.LifecyclePolicy(
-                f"{name}-{role}-lifecycle", repository=repo.name, policy=_KEEP_LAST, opts=child
+                f"{name}-{role}-lifecycle",
+                repository=repo.name,
+                policy=LIFECYCLE_POLICY,
+                opts=child,
             )
             urls[role] = repo.repository_url
         self.app_repository_url = urls["app"]

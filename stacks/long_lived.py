@@ -107,6 +107,7 @@ def _data(b: _Base) -> tuple[Any, Any]:
             readers=max(cfg.db.readers, 1) if b.prod else cfg.db.readers,
             protect=b.prod,
             tags=b.tags,
+            log_retention_days=cfg.log_retention_days,
         ),
     )
     search = SearchDomain(
@@ -140,7 +141,8 @@ def _app(b: _Base, db: Any, search: Any) -> tuple[Any, Any]:
             service=public.name,
             host=cfg.domain_name,
             port=public.port or 80,
-            health_path=public.health_path,
+            # Liveness (no DB): readiness is for the smoke gate, not a check every 15 s.
+            health_path=public.liveness_path,
             vpc_id=b.net.vpc_id,
             listener_arn=b.alb.https_listener_arn,
             priority=1,

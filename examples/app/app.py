@@ -2,7 +2,11 @@
 
 A small WSGI app over the survey schema of examples/seed.py:
 
-    GET /health        {"status": "ok", "sha": APP_SHA, "checks": {...}}; 503 when the DB is down
+    GET /livez         liveness: 200 {"status": "ok"} while the process serves; touches neither
+                       the database nor search (the load balancer checks it every 15 s, so a
+                       paused Aurora clone stays paused)
+    GET /health        readiness: {"status": "ok", "sha": APP_SHA, "checks": {...}}; 503 when the
+                       DB is down (the smoke gate waits on it)
     GET /              HTML home page (tenant and survey counts)
     GET /api/surveys   JSON: latest surveys with their response counts (reads the database)
     GET /api/search?q= JSON: matching responses from the search index (reads OpenSearch)
@@ -119,6 +123,7 @@ class App:
         self.engine = sa.create_engine(settings.database_url, pool_pre_ping=True, pool_size=4)
         self.search = _search_client(settings.search_url)
         self.routes: dict[str, Callable[[dict[str, Any]], tuple[int, str, bytes]]] = {
+            "/livez": self.livez,
             "/health": self.health,
             "/": self.home,
             "/api/surveys": self.surveys,
@@ -150,6 +155,10 @@ class App:
             [("Content-Type", content_type), ("Content-Length", str(len(body)))],
         )
         return [body]
+
+    def livez(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
+        # Liveness only: no database or search call, so health checks never wake the DB.
+        return 200, "application/json", _json({"status": "ok"})
 
     def health(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
         checks = {"database": "ok", "search": "ok"}

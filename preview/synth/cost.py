@@ -8,15 +8,20 @@ rather than silently costing nothing.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from contracts.errors import UsageError
 from preview.synth import prices as p
 from preview.synth.graph import Graph, ResourceLike
 
 DEFAULT_REGION = "us-east-1"
+SFN = "aws:sfn/stateMachine:StateMachine"
+LAMBDA = "aws:lambda/function:Function"
 
 # Resources with no standing charge (or only usage charges an idle preview does not incur).
 FREE_TYPES = frozenset(
@@ -168,6 +173,37 @@ def _cluster_of(r: ResourceLike, g: Graph) -> ResourceLike | None:
     return None
 
 
+def readiness_paths(g: Graph) -> set[str]:
+    """Paths the smoke gate waits on: readiness endpoints, which by contract reach the database
+    and search. The gate's state machine (or its health Lambda's environment) holds the URL."""
+    texts = [str(m.inputs.get("definition", "")) for m in g.of_type(SFN)]
+    texts += [json.dumps(f.inputs.get("environment") or {}) for f in g.of_type(LAMBDA)]
+    paths: set[str] = set()
+    for text in texts:
+        for url in re.findall(r"https?://[^\s\"'\\]+", text):
+            path = urlsplit(url).path
+            if path not in ("", "/"):
+                paths.add(path)
+    return paths
+
+
+def db_waking_health_check(g: Graph) -> str | None:
+    """Why the database never pauses, if a load-balancer health check reaches it.
+
+    Any connection resumes a paused Aurora Serverless v2 instance; the ALB checks each target
+    every `interval` seconds, day and night. A target group that checks a readiness path (one
+    the smoke gate uses) therefore keeps the database awake around the clock.
+    """
+    readiness = readiness_paths(g)
+    for tg in g.of_type("aws:lb/targetGroup:TargetGroup"):
+        check = tg.inputs.get("healthCheck") or {}
+        path = check.get("path") or "/"
+        if path in readiness:
+            every = _num(check.get("interval"), 30)
+            return f"ALB health check of {tg.name} calls readiness {path} every {every:g} s"
+    return None
+
+
 def _aurora_instance(r: ResourceLike, g: Graph) -> tuple[float, str]:
     klass = str(r.inputs.get("instanceClass", ""))
     if klass != "db.serverless":
@@ -181,11 +217,15 @@ def _aurora_instance(r: ResourceLike, g: Graph) -> tuple[float, str]:
     cluster = _cluster_of(r, g)
     scaling = (cluster.inputs.get("serverlessv2ScalingConfiguration") if cluster else None) or {}
     min_acu = _num(scaling.get("minCapacity"), 0.5)
-    if min_acu == 0:
+    waker = db_waking_health_check(g) if min_acu == 0 else None
+    if waker is not None:
+        acu_hours = p.HOURS_PER_DAY * p.AURORA_AWAKE_ACU
+        basis = f"min 0 ACU but never paused ({waker}): 24 h awake at {p.AURORA_AWAKE_ACU} ACU"
+    elif min_acu == 0:
         acu_hours = p.AURORA_AWAKE_HOURS_PER_DAY * p.AURORA_AWAKE_ACU
         basis = (
-            f"min 0 ACU: paused when idle, {p.AURORA_AWAKE_HOURS_PER_DAY:g} h/day awake "
-            f"at {p.AURORA_AWAKE_ACU} ACU"
+            f"min 0 ACU: paused when idle (ALB checks liveness only), "
+            f"{p.AURORA_AWAKE_HOURS_PER_DAY:g} h/day awake at {p.AURORA_AWAKE_ACU} ACU"
         )
     else:
         acu_hours = min_acu * p.HOURS_PER_DAY

@@ -108,6 +108,9 @@ def _urn_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+_SECRET_PREFIX = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+
+
 def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Inputs echoed back plus the computed attributes the program reads from each type."""
     service = type_.split(":")[1].split("/")[0]
@@ -120,7 +123,13 @@ def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "readerEndpoint": f"{name}.cluster-ro-abc.{REGION}.rds.amazonaws.com",
             "clusterIdentifier": inputs.get("clusterIdentifier", name),
             "port": 3306,
-            "masterUserSecrets": [{"secretArn": f"{arn}-secret"}],
+            # RDS creates a managed master secret only when asked to (manageMasterUserPassword);
+            # a copy-on-write clone without it has none and keeps its source's password.
+            "masterUserSecrets": (
+                [{"secretArn": f"{_SECRET_PREFIX}rds!{name}-Ab12Cd"}]
+                if inputs.get("manageMasterUserPassword")
+                else []
+            ),
         },
         "aws:rds/clusterInstance:ClusterInstance": {
             "endpoint": f"{name}.abc.{REGION}.rds.amazonaws.com"

@@ -255,10 +255,11 @@ def test_program_refuses_a_clone_source_that_reports_prod() -> None:
 
 
 def test_sync_task_reads_db_credentials_from_the_managed_secret(preview_synth: Synth) -> None:
-    """The seeding task gets DB user and password from staging's RDS secret, never as plain env."""
+    """The seeding task gets DB user and password from the clone's own RDS secret (staging's
+    rotates away from the clone's password), never as plain env."""
     task = preview_synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
     (container,) = json.loads(task["containerDefinitions"])
-    arn = DEFAULT_STAGING_OUTPUTS["dbMasterSecretArn"]
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-cluster-Ab12Cd"
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
         "PREVIEW_SYNC_DB_USER": f"{arn}:username::",
         "PREVIEW_SYNC_DB_PASSWORD": f"{arn}:password::",
