@@ -150,7 +150,7 @@ def smoke(
     """Run the smoke suite against a preview URL; exit non-zero when any check fails."""
     import pytest
 
-    from preview.errors import SmokeFailedError, UsageError
+    from contracts.errors import SmokeFailedError, UsageError
     from smoke.health import SHA_RULE, valid_sha
 
     sha = settings.get("expected_sha")

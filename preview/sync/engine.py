@@ -37,7 +37,7 @@ from opensearchpy.exceptions import (
     TransportError,
 )
 
-from preview.errors import PreviewError, UnavailableError, UsageError
+from contracts.errors import PreviewError, UnavailableError, UsageError
 from preview.sync.preflight import check_against_source
 from preview.sync.source import build_select, describe_source, document_builder, stream_rows
 from preview.sync.spec import IndexSpec, SyncSpec

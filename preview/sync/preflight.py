@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.sync.source import SourceShape
 from preview.sync.spec import IndexSpec
 

@@ -7,14 +7,14 @@ cursor); rows arrive in partitions of `batch` and are turned into documents on t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from preview.errors import PreviewError, UnavailableError, UsageError
+from contracts.errors import PreviewError, UnavailableError, UsageError
 from preview.sync.spec import IndexSpec
 
 
@@ -125,7 +125,7 @@ def _use_fast_decoders(dbapi_conn: Any) -> dict[int, Any] | None:
 
 def stream_rows(
     engine: sa.Engine, stmt: sa.Executable, batch: int
-) -> Iterator[tuple[list[str], list[Any]]]:
+) -> Generator[tuple[list[str], list[Any]], None, None]:
     """Yield (column names, rows) partitions of `batch` rows from a server-side cursor."""
     try:
         with engine.connect() as conn:

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from preview.errors import USAGE, UnavailableError, UsageError
+from contracts.errors import USAGE, UnavailableError, UsageError
 from preview.sync.engine import Options, make_client, run_sync
 from preview.sync.spec import parse_spec
 from tests.sync.conftest import SPEC_PATH

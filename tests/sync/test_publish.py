@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from opensearchpy.exceptions import NotFoundError
 
-from preview.errors import UnavailableError
+from contracts.errors import UnavailableError
 from preview.sync.engine import SyncFailed, make_client, run_sync
 from preview.sync.spec import parse_spec
 from tests.sync.conftest import ROWS
