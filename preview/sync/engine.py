@@ -45,6 +45,7 @@ from preview.sync.spec import IndexSpec, SyncSpec
 META_KEY = "preview_sync"
 RETRY_STATUS = {429, 502, 503, 504}
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,60}$")
+_HOST = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$|^[0-9a-fA-F:.]+$")
 
 Progress = Callable[[str], None]
 
@@ -92,7 +93,7 @@ def stderr_progress(line: str) -> None:
 def check_prefix(prefix: str) -> str:
     if not _INDEX_PREFIX.match(prefix):
         raise UsageError(
-            f"index prefix {prefix!r} is not usable",
+            f"index prefix {prefix!r} (--prefix / PREVIEW_SYNC_INDEX_PREFIX) is not usable",
             hint="set PREVIEW_SYNC_INDEX_PREFIX / --prefix to lowercase letters, digits and '-', "
             "e.g. pr-123-",
         )
@@ -103,13 +104,19 @@ def make_client(url: str, *, aws_region: str | None = None, pool: int = 8) -> Op
     """opensearch-py client: SigV4-signed (service "es") when a region is given, else plain HTTP."""
     from urllib.parse import urlparse
 
-    parts = urlparse(url if "://" in url else f"https://{url}")
-    if not parts.hostname:
-        raise UsageError(
-            f"OpenSearch URL {url!r} has no host", hint="set PREVIEW_SYNC_OPENSEARCH_URL"
-        )
+    where = "--opensearch-url / PREVIEW_SYNC_OPENSEARCH_URL"
+    fix = "set PREVIEW_SYNC_OPENSEARCH_URL to the domain endpoint, e.g. https://search-x.es.amazonaws.com"
+    try:
+        parts = urlparse(url if "://" in url else f"https://{url}")
+        port = parts.port
+    except ValueError as exc:  # a bad port or bracket
+        raise UsageError(f"{where} {url!r} is not a URL: {exc}", hint=fix) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{where} {url!r} has no http(s) host", hint=fix)
+    if not _HOST.match(parts.hostname):
+        raise UsageError(f"{where} {url!r}: host {parts.hostname!r} is not a host name", hint=fix)
     ssl = parts.scheme == "https"
-    host = {"host": parts.hostname, "port": parts.port or (443 if ssl else 80)}
+    host = {"host": parts.hostname, "port": port or (443 if ssl else 80)}
     common: dict[str, Any] = {
         "hosts": [host],
         "use_ssl": ssl,

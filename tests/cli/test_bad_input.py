@@ -225,3 +225,51 @@ def test_binary_template_is_named_not_a_traceback(tmp_path: Path, content: bytes
     exc = _outcome(["synth", "--pr", "12", "--config", str(path)], _clean_env())
     assert isinstance(exc, UsageError), repr(exc)
     assert str(path) in exc.message and "binary" in exc.message
+
+
+SYNC_VARIABLES = [
+    "PREVIEW_SYNC_OPENSEARCH_URL",
+    "PREVIEW_SYNC_INDEX_PREFIX",
+    "PREVIEW_SYNC_DATABASE_URL",
+    "PREVIEW_SYNC_DB_HOST",
+    "PREVIEW_SYNC_DB_PORT",
+    "PREVIEW_SYNC_DB_DRIVER",
+    "PREVIEW_SYNC_CHUNK_SIZE",
+    "PREVIEW_SYNC_PARALLELISM",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(var=st.sampled_from(SYNC_VARIABLES), value=VALUES)
+def test_any_sync_setting_is_refused_by_name_or_accepted(var: str, value: str) -> None:
+    """`preview sync` with any PREVIEW_SYNC_* value: refused by name (exit 2) or it proceeds.
+
+    The run itself (run_sync) is stubbed: this is about reading the settings, not the network.
+    """
+    import preview.sync.engine as eng
+
+    def reached(*args: Any, **kwargs: Any) -> Any:
+        raise Reached
+
+    spec = REPO / "examples" / "app" / "search-spec.yaml"
+    env = _clean_env(
+        PREVIEW_SYNC_OPENSEARCH_URL="http://127.0.0.1:9",
+        PREVIEW_SYNC_INDEX_PREFIX="pr-1-",
+        PREVIEW_SYNC_DATABASE_URL="mysql+pymysql://u:p@127.0.0.1:9/app",
+    )
+    if var.startswith("PREVIEW_SYNC_DB_"):
+        env["PREVIEW_SYNC_DATABASE_URL"] = None
+        env.setdefault("PREVIEW_SYNC_DB_HOST", "127.0.0.1")
+    env[var] = value
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(eng, "run_sync", reached)
+        result = CliRunner().invoke(cli, ["sync", "--spec", str(spec)], env=env)
+    exc = result.exception
+    if isinstance(exc, SystemExit):  # click refused the option value itself (exit 2)
+        assert result.exit_code == USAGE, result.output
+        return
+    if isinstance(exc, UsageError) and var not in exc.message:
+        # an empty host/URL falls back to the other source: the message names that one
+        assert "PREVIEW_SYNC_" in exc.message + exc.hint, exc.message
+        return
+    _assert_one_clear_line(exc, var)

@@ -224,6 +224,8 @@ def _cli(spec_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[st
             str(spec_path),
             "--chunk-size",
             "20",
+            "--batch",  # stop mid-stream: rows are still unread when a rejection ends the run
+            "100",
         ],
         capture_output=True,
         text=True,
