@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.constants import PROJECT
 from contracts.errors import UsageError
 
 EvictionPolicy = Literal["queue", "evict-oldest-idle"]
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
         description="Pulumi state backend (s3://bucket, file:///path or https://api.pulumi.com)",
     )
     project: str = Field(
-        default="preview-platform",
+        default=PROJECT,
         pattern=r"^[A-Za-z0-9_.-]{1,100}$",
         description="Pulumi project name",
     )
