@@ -45,7 +45,16 @@ from preview.sync.spec import IndexSpec, SyncSpec
 META_KEY = "preview_sync"
 RETRY_STATUS = {429, 502, 503, 504}
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,60}$")
-_HOST = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$|^[0-9a-fA-F:.]+$")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_IP = re.compile(r"[0-9a-fA-F:.]+")
+
+
+def _host_name(host: str) -> bool:
+    """A DNS name or an IP literal (checked label by label: no backtracking on long input)."""
+    if _IP.fullmatch(host):
+        return True
+    return len(host) <= 253 and all(_LABEL.fullmatch(p) for p in host.rstrip(".").split("."))
+
 
 Progress = Callable[[str], None]
 
@@ -113,7 +122,7 @@ def make_client(url: str, *, aws_region: str | None = None, pool: int = 8) -> Op
         raise UsageError(f"{where} {url!r} is not a URL: {exc}", hint=fix) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{where} {url!r} has no http(s) host", hint=fix)
-    if not _HOST.match(parts.hostname):
+    if not _host_name(parts.hostname):
         raise UsageError(f"{where} {url!r}: host {parts.hostname!r} is not a host name", hint=fix)
     ssl = parts.scheme == "https"
     host = {"host": parts.hostname, "port": port or (443 if ssl else 80)}
