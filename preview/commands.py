@@ -22,10 +22,14 @@ def _echo(line: str) -> None:
     echo(line)
 
 
-def _settings() -> Settings:
-    from preview.settings import load_settings
+def _settings(*, need_backend: bool = False) -> Settings:
+    """Settings, validated; `need_backend`: refuse before any Pulumi call without a backend."""
+    from preview.settings import load_settings, require_backend
 
-    return load_settings()
+    settings = load_settings()
+    if need_backend:
+        require_backend(settings)
+    return settings
 
 
 @click.command()
@@ -41,7 +45,7 @@ def up(pr: int, sha: str, branch: str) -> None:
     from preview.up import up as run_up
     from preview.wiring import build_deps
 
-    result = run_up(build_deps(_settings(), smoke=True), pr, sha, branch)
+    result = run_up(build_deps(_settings(need_backend=True), smoke=True), pr, sha, branch)
     if result.outcome == "superseded":
         _echo(f"pr-{pr}: superseded by a newer push; nothing deployed")
     else:
@@ -108,7 +112,7 @@ def ls(as_json: bool) -> None:
     from preview.tables import ls_table, table
     from preview.wiring import build_deps
 
-    deps = build_deps(_settings())
+    deps = build_deps(_settings(need_backend=True))
     now = datetime.now(UTC)
     rows = list_previews(deps)
     if as_json:

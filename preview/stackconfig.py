@@ -48,17 +48,16 @@ def read_stack_file(
     PREVIEW_CONFIG_TEMPLATE); `secure:` values become SECRET_PLACEHOLDER unless
     `secure_placeholder` is false.
     """
-    import yaml
+    from preview.yamlfile import read_yaml
 
-    if not path.is_file():
-        raise ConfigFileError(f"{role} {str(path)!r} not found", hint=missing_hint)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigFileError(
-            f"{role} {str(path)!r} is not valid YAML ({exc})",
-            hint="fix the YAML syntax at the position shown",
-        ) from None
+    doc = read_yaml(
+        path,
+        role=role,
+        missing_hint=missing_hint,
+        fix_hint="fix the YAML at the position shown",
+        error=ConfigFileError,
+    )
+    doc = {} if doc is None else doc
     config = doc.get("config", {}) if isinstance(doc, dict) else None
     if not isinstance(config, dict):
         raise ConfigFileError(

@@ -110,7 +110,10 @@ def pytest_args(
     help="URL of the preview, e.g. https://pr-12.preview.example.com.",
 )
 @click.option(
-    "--expected-sha", envvar="PREVIEW_SMOKE_EXPECTED_SHA", help="Commit the preview must run."
+    "--expected-sha",
+    envvar="PREVIEW_SMOKE_EXPECTED_SHA",
+    required=True,
+    help="Commit the preview must run; its health JSON must report it.",
 )
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
 @click.option(
@@ -134,7 +137,7 @@ def pytest_args(
 @click.option(
     "--timeout-s",
     type=click.FloatRange(min=0, min_open=True),
-    help="Timeout of one request, seconds [15].",
+    help="Total deadline of one request, connect to last byte, seconds [15].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-test output.")
 def smoke(
@@ -148,7 +151,14 @@ def smoke(
     import pytest
 
     from contracts.errors import SmokeFailedError, UsageError
+    from smoke.health import SHA_RULE, valid_sha
 
+    sha = settings.get("expected_sha")
+    if not valid_sha(sha):
+        raise UsageError(
+            f"--expected-sha / PREVIEW_SMOKE_EXPECTED_SHA {sha!r} is not a commit sha",
+            hint=f"pass the pushed commit (7-64 lowercase hex characters); {SHA_RULE}",
+        )
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(

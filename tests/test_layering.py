@@ -20,6 +20,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "settings": 0,
     "report": 0,
     "automation": 0,
+    "yamlfile": 0,
     "domain": 1,
     "github": 1,
     "stackconfig": 1,

@@ -190,11 +190,12 @@ def _run(
 
     spec = load_spec(spec_path)
     url = _database_url(database_url)
+    source = "PREVIEW_SYNC_DATABASE_URL" if database_url else "PREVIEW_SYNC_DB_* (DB_DRIVER, ...)"
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
-    except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
+    except (sa.exc.ArgumentError, ModuleNotFoundError, ValueError) as exc:
         raise UsageError(
-            f"database URL is not usable: {exc}",
+            f"database URL from {source} is not usable: {' '.join(str(exc).split())}",
             hint="use mysql+pymysql://user:pw@host:3306/db or postgresql+psycopg://...",
         ) from None
     opts = eng.Options(chunk_size=chunk_size, parallelism=parallelism, batch=batch)

@@ -1,11 +1,16 @@
 """Build, verify and publish OpenSearch indices from database rows.
 
-Full run, per index:  create `<prefix><name>-<ts>` (explicit mapping, 0 replicas, refresh off)
-→ stream rows → parallel `_bulk` (retry 429/5xx with backoff) → restore replicas/refresh → refresh
-→ verify count == rows read → one `_aliases` call moves `<prefix><name>` → delete older versions.
-Any rejected document or failed check deletes the new index and leaves the alias untouched, so a
-reader only ever sees a complete index. Incremental run: upsert rows with updated_at >= the
-watermark stored in the live index's `_meta`, then advance it.
+Full run: first every index of the run is checked against its source (columns named in the spec
+exist, DECIMAL columns are mapped exactly: `preflight`), before anything is created. Then per
+index: create `<prefix><name>-<ts>` (explicit mapping, 0 replicas, refresh off) → stream rows →
+parallel `_bulk` (retry 429/5xx with backoff) → restore replicas/refresh → refresh → verify
+count == rows read. Only when EVERY index of the run is built does one `_aliases` call move all
+their aliases at once (`swap_aliases`); then older versions no alias holds are deleted. Any
+rejected document or failed check deletes the run's new indices and leaves every alias untouched,
+so a reader only ever sees complete indices of one run. When the swap's reply is lost, the live
+aliases are read back before anything is deleted: an alias never ends up pointing at nothing.
+Incremental run: upsert rows with updated_at >= the watermark stored in the live index's `_meta`,
+then advance it.
 """
 
 from __future__ import annotations
@@ -33,12 +38,23 @@ from opensearchpy.exceptions import (
 )
 
 from contracts.errors import PreviewError, UnavailableError, UsageError
-from preview.sync.source import build_select, document_builder, stream_rows
+from preview.sync.preflight import check_against_source
+from preview.sync.source import build_select, describe_source, document_builder, stream_rows
 from preview.sync.spec import IndexSpec, SyncSpec
 
 META_KEY = "preview_sync"
 RETRY_STATUS = {429, 502, 503, 504}
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,60}$")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_IP = re.compile(r"[0-9a-fA-F:.]+")
+
+
+def _host_name(host: str) -> bool:
+    """A DNS name or an IP literal (checked label by label: no backtracking on long input)."""
+    if _IP.fullmatch(host):
+        return True
+    return len(host) <= 253 and all(_LABEL.fullmatch(p) for p in host.rstrip(".").split("."))
+
 
 Progress = Callable[[str], None]
 
@@ -86,7 +102,7 @@ def stderr_progress(line: str) -> None:
 def check_prefix(prefix: str) -> str:
     if not _INDEX_PREFIX.match(prefix):
         raise UsageError(
-            f"index prefix {prefix!r} is not usable",
+            f"index prefix {prefix!r} (--prefix / PREVIEW_SYNC_INDEX_PREFIX) is not usable",
             hint="set PREVIEW_SYNC_INDEX_PREFIX / --prefix to lowercase letters, digits and '-', "
             "e.g. pr-123-",
         )
@@ -97,13 +113,19 @@ def make_client(url: str, *, aws_region: str | None = None, pool: int = 8) -> Op
     """opensearch-py client: SigV4-signed (service "es") when a region is given, else plain HTTP."""
     from urllib.parse import urlparse
 
-    parts = urlparse(url if "://" in url else f"https://{url}")
-    if not parts.hostname:
-        raise UsageError(
-            f"OpenSearch URL {url!r} has no host", hint="set PREVIEW_SYNC_OPENSEARCH_URL"
-        )
+    where = "--opensearch-url / PREVIEW_SYNC_OPENSEARCH_URL"
+    fix = "set PREVIEW_SYNC_OPENSEARCH_URL to the domain endpoint, e.g. https://search-x.es.amazonaws.com"
+    try:
+        parts = urlparse(url if "://" in url else f"https://{url}")
+        port = parts.port
+    except ValueError as exc:  # a bad port or bracket
+        raise UsageError(f"{where} {url!r} is not a URL: {exc}", hint=fix) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{where} {url!r} has no http(s) host", hint=fix)
+    if not _host_name(parts.hostname):
+        raise UsageError(f"{where} {url!r}: host {parts.hostname!r} is not a host name", hint=fix)
     ssl = parts.scheme == "https"
-    host = {"host": parts.hostname, "port": parts.port or (443 if ssl else 80)}
+    host = {"host": parts.hostname, "port": port or (443 if ssl else 80)}
     common: dict[str, Any] = {
         "hosts": [host],
         "use_ssl": ssl,
@@ -131,7 +153,9 @@ def make_client(url: str, *, aws_region: str | None = None, pool: int = 8) -> Op
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return float(value)
+        # Exact digits as a JSON string ("12.30"): a JSON number would reach most readers as a
+        # double. The field's mapping (scaled_float / keyword, checked by preflight) indexes it.
+        return format(value, "f")
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -215,8 +239,11 @@ class BulkSender:
                 )
             except (OSConnectionError, TransportError) as exc:
                 status = exc.status_code if isinstance(exc.status_code, int) else None
-                if isinstance(exc, OSConnectionError) or status in RETRY_STATUS:
-                    attempt = self._backoff(attempt, f"_bulk answered {status or exc}")
+                if isinstance(exc, OSConnectionError):
+                    attempt = self._backoff(attempt, describe_error(exc), reached=False)
+                    continue
+                if status in RETRY_STATUS:
+                    attempt = self._backoff(attempt, f"_bulk answered {status}")
                     continue
                 raise
             if not resp.get("errors"):
@@ -240,8 +267,13 @@ class BulkSender:
                 attempt = self._backoff(attempt, f"{len(retry)} documents answered 429/5xx")
             pending = retry
 
-    def _backoff(self, attempt: int, why: str) -> int:
+    def _backoff(self, attempt: int, why: str, *, reached: bool = True) -> int:
         if attempt >= self.opts.max_retries:
+            if not reached:  # not an overloaded domain: it never answered
+                raise UnavailableError(
+                    f"cannot reach OpenSearch for _bulk after {attempt} retries: {why}",
+                    hint="check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain",
+                )
             raise UnavailableError(
                 f"OpenSearch kept refusing writes after {attempt} retries ({why})",
                 hint="the domain is overloaded: lower --parallelism/--chunk-size or retry later",
@@ -287,10 +319,9 @@ def _load(
     build = None
     wm_pos = -1
     chunk = _Chunk()
+    stream = stream_rows(engine, build_select(spec, engine.dialect, since), opts.batch)
     try:
-        for keys, part in stream_rows(
-            engine, build_select(spec, engine.dialect, since), opts.batch
-        ):
+        for keys, part in stream:
             if build is None:
                 build = document_builder(spec, keys)
                 wm_pos = keys.index(spec.updated_at_column) if spec.updated_at_column else -1
@@ -314,6 +345,7 @@ def _load(
         if chunk.ids and not sender.failed.is_set():
             sender.submit(chunk)
     finally:
+        stream.close()  # now, not whenever the garbage collector finds the suspended generator
         sender.finish()
     if sender.fatal is not None:
         raise sender.fatal
@@ -349,7 +381,7 @@ def _meta(
     return {META_KEY: {"name": spec.name, "rows": rows, "watermark": wm, "built_at": built}}
 
 
-def full_sync_index(
+def build_index(
     spec: IndexSpec,
     engine: sa.Engine,
     client: OpenSearch,
@@ -357,6 +389,10 @@ def full_sync_index(
     opts: Options,
     progress: Progress = stderr_progress,
 ) -> IndexResult:
+    """Create, load and verify a new version of one index; no alias is touched.
+
+    On any failure the new index (which no alias holds yet) is deleted and the error re-raised.
+    """
     alias = f"{prefix}{spec.name}"
     now = datetime.now(UTC)
     index = f"{alias}-{now.strftime('%Y%m%d%H%M%S%f')}"
@@ -419,26 +455,129 @@ def full_sync_index(
         meta = _meta(spec, rows, watermark, now.isoformat())
         client.indices.put_mapping(index=index, body={"_meta": meta})
         result.watermark = meta[META_KEY]["watermark"]
-        holders = _alias_holders(client, alias)
-        actions: list[dict[str, Any]] = [
-            {"remove": {"index": old, "alias": alias}} for old in holders
-        ]
-        actions.append({"add": {"index": index, "alias": alias}})
-        client.indices.update_aliases(body={"actions": actions})  # one atomic swap
     except BaseException:
         _delete_quietly(client, index)
         raise
     result.seconds = round(time.monotonic() - started, 3)
     result.rows_per_s = round(rows / result.seconds, 1) if result.seconds else 0.0
-    for old in _versions(client, prefix, spec.name):
-        if old != index:
-            client.indices.delete(index=old)
-            result.deleted.append(old)
     progress(
         f"{spec.name} (full): {rows} rows → {index} in {result.seconds:.1f}s "
-        f"({result.rows_per_s:,.0f} rows/s); alias {alias} moved"
+        f"({result.rows_per_s:,.0f} rows/s)"
     )
     return result
+
+
+def full_sync(
+    specs: list[IndexSpec],
+    engine: sa.Engine,
+    client: OpenSearch,
+    prefix: str,
+    opts: Options,
+    progress: Progress = stderr_progress,
+) -> list[IndexResult]:
+    """Build every index of the run, then move all their aliases in one swap (all or nothing)."""
+    built: list[IndexResult] = []
+    try:
+        for spec in specs:
+            built.append(build_index(spec, engine, client, prefix, opts, progress))
+    except BaseException:
+        # No alias holds any of them yet: the run leaves what readers see as it was.
+        for done in built:
+            _delete_quietly(client, done.index)
+        raise
+    swap_aliases(client, {r.alias: r.index for r in built}, progress)
+    for r in built:
+        r.deleted = _delete_unaliased_versions(client, prefix, r.name, r.alias, r.index, progress)
+        progress(f"{r.name}: alias {r.alias} → {r.index}")
+    return built
+
+
+def swap_aliases(client: OpenSearch, moves: dict[str, str], progress: Progress) -> None:
+    """Point every alias of `moves` (alias → new index) at its new index, all at once.
+
+    The one place that writes aliases, so its request form can change (e.g. index-scoped calls
+    for IAM) without touching the all-or-nothing and lost-reply handling around it.
+
+    One `POST /_aliases` is atomic across all its actions. When it fails, its outcome is read
+    back from the live aliases before anything is deleted: a reply lost after the swap was
+    applied is a success; a swap certainly not applied deletes the new indices; an outcome that
+    cannot be read deletes nothing (an alias must never point at a deleted index).
+    """
+    if not moves:
+        return
+    actions: list[dict[str, Any]] = []
+    for alias, index in moves.items():
+        actions += [
+            {"remove": {"index": old, "alias": alias}} for old in _alias_holders(client, alias)
+        ]
+        actions.append({"add": {"index": index, "alias": alias}})
+    try:
+        client.indices.update_aliases(body={"actions": actions})
+        return
+    except (OSConnectionError, TransportError) as exc:
+        failure: Exception = exc
+    state = _swap_outcome(client, moves)
+    if state == "applied":
+        progress(f"warning: the alias swap's reply was lost ({describe_error(failure)}); "
+                 "the live aliases show it applied")  # fmt: skip
+        return
+    if state == "not applied":
+        for index in moves.values():
+            _delete_quietly(client, index)
+        raise UnavailableError(
+            f"OpenSearch did not move the aliases: {describe_error(failure)}; every alias still "
+            "points at its previous index and the new indices were deleted",
+            hint=_hint_for(failure),
+        )
+    raise UnavailableError(
+        f"the alias swap's outcome is unknown ({describe_error(failure)}; the live aliases could "
+        f"not be read back), so nothing was deleted; new indices kept: {sorted(moves.values())}",
+        hint="re-run `preview sync` once OpenSearch answers; it deletes versions no alias holds",
+    )
+
+
+def _swap_outcome(client: OpenSearch, moves: dict[str, str]) -> str:
+    """'applied', 'not applied' or 'unknown' (unreadable, or some aliases moved and some not)."""
+    try:
+        holders = {alias: _alias_holders(client, alias) for alias in moves}
+    except (OSConnectionError, TransportError):
+        return "unknown"
+    moved = [holders[alias] == [index] for alias, index in moves.items()]
+    untouched = [index not in holders[alias] for alias, index in moves.items()]
+    if all(moved):
+        return "applied"
+    if all(untouched):
+        return "not applied"
+    return "unknown"
+
+
+def _delete_unaliased_versions(
+    client: OpenSearch, prefix: str, name: str, alias: str, keep: str, progress: Progress
+) -> list[str]:
+    """Delete older versions of one index, re-reading the live alias first: never its holder."""
+    deleted: list[str] = []
+    try:
+        live = set(_alias_holders(client, alias))
+        for old in _versions(client, prefix, name):
+            if old != keep and old not in live:
+                client.indices.delete(index=old)
+                deleted.append(old)
+    except (OSConnectionError, TransportError) as exc:
+        # The run is published; a leftover version only costs space until the next run.
+        progress(f"warning: could not delete older versions of {alias}: {describe_error(exc)}")
+    return deleted
+
+
+def full_sync_index(
+    spec: IndexSpec,
+    engine: sa.Engine,
+    client: OpenSearch,
+    prefix: str,
+    opts: Options,
+    progress: Progress = stderr_progress,
+) -> IndexResult:
+    """Full rebuild of one index and its alias (a run of one)."""
+    return full_sync([spec], engine, client, prefix, opts, progress)[0]
 
 
 def incremental_sync_index(
@@ -521,22 +660,55 @@ def run_sync(
     check_prefix(prefix)
     opts = opts or Options()
     wanted = [spec.index(n) for n in only] if only else list(spec.indices)
+    for index_spec in wanted:  # every index checked before any is created
+        check_against_source(index_spec, describe_source(engine, index_spec))
     started = time.monotonic()
     done: list[dict[str, Any]] = []
-    step = incremental_sync_index if incremental else full_sync_index
     try:
-        for index_spec in wanted:
-            done.append(asdict(step(index_spec, engine, client, prefix, opts, progress)))
+        if incremental:
+            for index_spec in wanted:
+                done.append(
+                    asdict(
+                        incremental_sync_index(index_spec, engine, client, prefix, opts, progress)
+                    )
+                )
+        else:
+            done = [asdict(r) for r in full_sync(wanted, engine, client, prefix, opts, progress)]
     except SyncFailed as exc:
         exc.summary = _summary("failed", prefix, incremental, [*done, exc.summary], started)
         exc.summary["error"] = exc.message
         raise
     except OSConnectionError as exc:
         raise UnavailableError(
-            f"cannot reach OpenSearch: {exc.error}",
-            hint="check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain",
+            f"cannot reach OpenSearch: {describe_error(exc)}",
+            hint=_hint_for(exc),
         ) from None
     return _summary("ok", prefix, incremental, done, started)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The real cause of an opensearch-py error in a few words ('Connection refused', ...)."""
+    if isinstance(exc, OSConnectionError):
+        text = f"{exc.info!r} {exc.error}"
+        found = re.search(r"\[Errno -?\d+\] ([^'\")(]+)", text)
+        if found:
+            return found.group(1).strip().rstrip(".,")
+        if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+            return "timed out"
+        if "RemoteDisconnected" in text or "closed connection" in text.lower():
+            return "connection closed without a response"
+        return str(exc.error)[:200]
+    if isinstance(exc, TransportError):
+        return f"HTTP {exc.status_code}: {_reason(exc)}"
+    return str(exc)[:200]
+
+
+def _hint_for(exc: BaseException) -> str:
+    if isinstance(exc, OSConnectionError):
+        return "check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain, then re-run"
+    if isinstance(exc, TransportError) and exc.status_code in (401, 403):
+        return "check the task role and the domain's access policy"
+    return "re-run `preview sync`; the previous indices are still live"
 
 
 def _summary(

@@ -194,17 +194,8 @@ def parse_spec(data: Any, source: str = "spec") -> SyncSpec:
 
 def load_spec(path: str | Path) -> SyncSpec:
     """Read and validate a YAML (or JSON) spec file."""
-    import yaml
+    from preview.yamlfile import read_yaml
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read sync spec {path}: {exc.strerror}", hint="pass --spec FILE"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"sync spec {path} is not valid YAML: {exc}", hint=SPEC_HINT) from None
+    data = read_yaml(path, role="sync spec", missing_hint="pass --spec FILE", fix_hint=SPEC_HINT)
     return parse_spec(data, str(path))

@@ -13,17 +13,20 @@ An app's extra test only needs the fixture:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import ssl
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
+
+from smoke.health import SHA_RULE, DeadlineExceeded, fetch, valid_sha
+
+MAX_BODY = 10 * 1024 * 1024  # a smoke page larger than this is a failure, not a memory spike
 
 # option name -> (environment variable, default, help)
 OPTIONS: dict[str, tuple[str, str, str]] = {
@@ -32,7 +35,11 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "",
         "URL of the preview, e.g. https://pr-12.example.com",
     ),
-    "expected_sha": ("PREVIEW_SMOKE_EXPECTED_SHA", "", "commit sha the preview must run"),
+    "expected_sha": (
+        "PREVIEW_SMOKE_EXPECTED_SHA",
+        "",
+        "commit sha the preview must run (required: ready means serving the pushed commit)",
+    ),
     "health_path": ("PREVIEW_SMOKE_HEALTH_PATH", "/health", "health endpoint (JSON status, sha)"),
     "db_path": ("PREVIEW_SMOKE_DB_PATH", "/api/surveys", "endpoint that reads the database"),
     "search_path": ("PREVIEW_SMOKE_SEARCH_PATH", "/api/search", "endpoint that queries search"),
@@ -45,7 +52,11 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
         "https://; the check is skipped for plain-HTTP previews)",
     ),
     "budget_ms": ("PREVIEW_SMOKE_BUDGET_MS", "2000", "response-time budget per request, in ms"),
-    "timeout_s": ("PREVIEW_SMOKE_TIMEOUT_S", "15", "timeout of one request, in seconds"),
+    "timeout_s": (
+        "PREVIEW_SMOKE_TIMEOUT_S",
+        "15",
+        "total deadline of one request (connect to last body byte), in seconds",
+    ),
 }
 
 
@@ -82,11 +93,6 @@ class Response:
         return f"HTTP {self.status} from {self.url} in {self.elapsed_ms:.0f} ms"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 @dataclass
 class Smoke:
     """Settings of this run and a small HTTP client that never follows redirects."""
@@ -101,14 +107,11 @@ class Smoke:
     http_url: str
     budget_ms: int
     timeout_s: float
-    _opener: urllib.request.OpenerDirector = field(init=False, repr=False)
+    _context: ssl.SSLContext = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # SSL_CERT_FILE is honoured by the default context (private CAs on internal previews).
-        context = ssl.create_default_context()
-        self._opener = urllib.request.build_opener(
-            _NoRedirect, urllib.request.HTTPSHandler(context=context)
-        )
+        self._context = ssl.create_default_context()
 
     @property
     def search_url(self) -> str:
@@ -118,23 +121,28 @@ class Smoke:
         return urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
 
     def get(self, path_or_url: str, *, accept: str = "*/*") -> Response:
-        """GET a path of the preview (or an absolute URL); 3xx/4xx/5xx are returned, not raised."""
+        """GET a path of the preview (or an absolute URL); 3xx/4xx/5xx are returned, not raised.
+
+        The whole exchange is bounded by `timeout_s` (smoke.health.fetch), however slowly the
+        server sends its headers or body; redirects are never followed.
+        """
         url = path_or_url if "://" in path_or_url else self.url(path_or_url)
-        request = urllib.request.Request(url, headers={"Accept": accept}, method="GET")
         start = time.perf_counter()
         failure = ""
         try:
-            with self._opener.open(request, timeout=self.timeout_s) as raw:
-                status, headers, body = raw.status, dict(raw.headers.items()), raw.read()
-        except urllib.error.HTTPError as exc:
-            status, headers, body = exc.code, dict(exc.headers.items()), exc.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            failure = str(getattr(exc, "reason", exc))
+            got = fetch(
+                url, timeout=self.timeout_s, accept=accept, max_body=MAX_BODY, context=self._context
+            )
+        except DeadlineExceeded as exc:
+            failure = f"timed out: {exc}"
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            failure = f"{type(exc).__name__}: {exc}"
         if failure:  # failed outside the except block: no chained traceback in the report
             pytest.fail(f"GET {url} failed: {failure}", pytrace=False)
+        if got.truncated:
+            pytest.fail(f"GET {url}: body larger than {MAX_BODY} bytes", pytrace=False)
         elapsed = (time.perf_counter() - start) * 1000
-        lowered = {name.lower(): value for name, value in headers.items()}
-        return Response(status, lowered, body, elapsed, url)
+        return Response(got.status, got.headers, got.body, elapsed, url)
 
 
 def _setting(config: pytest.Config, name: str) -> str:
@@ -168,9 +176,15 @@ def settings_from(config: pytest.Config) -> Smoke:
     http_url = _setting(config, "http_url").strip()
     if not http_url and base_url.startswith("https://"):
         http_url = urlunsplit(urlsplit(base_url)._replace(scheme="http"))
+    expected_sha = _setting(config, "expected_sha").strip()
+    if not valid_sha(expected_sha):
+        raise pytest.UsageError(
+            "--smoke-expected-sha / PREVIEW_SMOKE_EXPECTED_SHA must be the pushed commit "
+            f"(7-64 lowercase hex characters), got {expected_sha!r}; {SHA_RULE}"
+        )
     return Smoke(
         base_url=base_url,
-        expected_sha=_setting(config, "expected_sha").strip(),
+        expected_sha=expected_sha,
         health_path=_setting(config, "health_path"),
         db_path=_setting(config, "db_path"),
         search_path=_setting(config, "search_path"),

@@ -70,6 +70,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         )
         env = {
             "GITHUB_TOKEN": TOKEN,
+            "PULUMI_BACKEND_URL": f"file://{tmp_path}",
             "PREVIEW_REPOSITORY": "acme/shop",
             "GITHUB_API_URL": gh.url,
             "PREVIEW_CONFIG_TEMPLATE": str(REPO_ROOT / "preview.yaml"),

@@ -318,9 +318,11 @@ def run_smoke(base_url: str, *args: str, env: dict[str, str] | None = None) -> t
     take seconds, and only test_slow_app_breaks_the_budget is about time.
     """
     budget = [] if "--budget-ms" in args else ["--budget-ms", "20000"]
+    sha = [] if "--expected-sha" in args else ["--expected-sha", APP_SHA]
     command = [
         *(sys.executable, "-m", "preview.cli", "smoke", "--base-url", base_url),
         *budget,
+        *sha,
         *args,
     ]
     result = subprocess.run(

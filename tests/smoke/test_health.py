@@ -25,10 +25,12 @@ def test_healthy_app_passes(app: tuple[str, Any]) -> None:
     assert verdict["sha"] == APP_SHA
 
 
-def test_abbreviated_expected_sha_matches(app: tuple[str, Any]) -> None:
-    """A short sha (as CI often passes it) matches the full sha the app reports."""
+def test_abbreviated_expected_sha_does_not_prove_the_commit(app: tuple[str, Any]) -> None:
+    """A full sha reported against a short expected one may be another commit: refused."""
     url, _ = app
-    assert handler(_event(url, APP_SHA[:7]), None)["healthy"] is True
+    with pytest.raises(Unhealthy) as excinfo:
+        handler(_event(url, APP_SHA[:7]), None)
+    assert "another commit" in excinfo.value.verdict["reason"]
 
 
 def test_stale_sha_is_unhealthy(app: tuple[str, Any]) -> None:

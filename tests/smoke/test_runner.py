@@ -10,11 +10,12 @@ from pathlib import Path
 from contracts.errors import USAGE
 
 REPO = Path(__file__).resolve().parents[2]
+SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _smoke(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "preview.cli", "smoke", *args],
+        [sys.executable, "-m", "preview.cli", "smoke", "--expected-sha", SHA, *args],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

@@ -49,7 +49,7 @@ def _expected_response(row: sa.Row[Any]) -> dict[str, Any]:
         "tenant_id": row.tenant_id,
         "respondent_email": row.respondent_email,
         "answer_text": row.answer_text,
-        "score": None if row.score is None else float(row.score),
+        "score": None if row.score is None else format(row.score, "f"),
         "submitted_at": row.submitted_at.isoformat(),
         "metadata": json.loads(row.metadata),
         "updated_at": row.updated_at.isoformat(),

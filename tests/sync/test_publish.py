@@ -1,0 +1,117 @@
+"""Publishing a run: all aliases move together, and a lost reply never orphans an alias.
+
+Real MariaDB and a real OpenSearch node; faults come from a proxy in front of the node
+(tests/sync/faults.py), so each verdict is what the node really holds afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opensearchpy.exceptions import NotFoundError
+
+from contracts.errors import UnavailableError
+from preview.sync.engine import SyncFailed, make_client, run_sync
+from preview.sync.spec import parse_spec
+from tests.sync.conftest import ROWS
+from tests.sync.faults import fault_proxy
+
+pytestmark = pytest.mark.services
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def _holders(client, alias: str) -> list[str]:  # type: ignore[no-untyped-def]
+    try:
+        return sorted(client.indices.get_alias(name=alias))
+    except NotFoundError:
+        return []
+
+
+def _indices(client, prefix: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(client.indices.get(index=f"{prefix}*", params={"allow_no_indices": "true"}))
+
+
+def _live(client, prefix: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return {n: _holders(client, f"{prefix}{n}") for n in ("surveys", "responses")}
+
+
+def _broken_responses(spec):  # type: ignore[no-untyped-def]
+    data: dict[str, Any] = spec.model_dump(by_alias=True)
+    for index in data["indices"]:
+        if index["name"] == "responses":
+            index["mapping"]["properties"]["answer_text"] = {"type": "date"}
+    return parse_spec(data)
+
+
+def test_a_failing_index_moves_no_alias_of_the_run(seeded, client, prefix, spec, opts) -> None:
+    """surveys builds fine, responses is rejected: surveys' alias stays on its previous index."""
+    run_sync(spec, seeded, client, prefix, opts=opts, progress=_quiet)
+    before, indices = _live(client, prefix), _indices(client, prefix)
+    with pytest.raises(SyncFailed):
+        run_sync(_broken_responses(spec), seeded, client, prefix, opts=opts, progress=_quiet)
+    assert _live(client, prefix) == before
+    assert _indices(client, prefix) == indices, "the run's new indices were left behind"
+
+
+def _rule_on_aliases(action: str, *, reads_fail: bool = False):  # type: ignore[no-untyped-def]
+    state = {"swapped": False}
+
+    def rule(method: str, path: str) -> str | None:
+        if method == "POST" and path.split("?")[0] == "/_aliases" and not state["swapped"]:
+            state["swapped"] = True
+            return action
+        if reads_fail and state["swapped"]:
+            return "drop"  # the node stays unreachable after the swap
+        return None
+
+    return rule
+
+
+def test_lost_reply_after_the_swap_keeps_the_new_indices(
+    seeded, client, opensearch_url, prefix, spec, opts
+) -> None:
+    """The swap applied but its reply was lost: the run reads the aliases back and succeeds."""
+    run_sync(spec, seeded, client, prefix, opts=opts, progress=_quiet)
+    with fault_proxy(opensearch_url, _rule_on_aliases("lose-reply")) as (proxy, url):
+        summary = run_sync(spec, seeded, make_client(url), prefix, opts=opts, progress=_quiet)
+    assert ("POST", "/_aliases", "lose-reply") in proxy.seen
+    new = {i["name"]: i["index"] for i in summary["indices"]}
+    assert _live(client, prefix) == {name: [index] for name, index in new.items()}
+    assert int(client.count(index=f"{prefix}responses")["count"]) == ROWS
+    assert _indices(client, prefix) == sorted(new.values()), "old versions not cleaned up"
+
+
+def test_swap_that_never_arrived_keeps_the_old_aliases(
+    seeded, client, opensearch_url, prefix, spec, opts
+) -> None:
+    """The swap request was lost on the way: exit 3, old aliases live, new indices deleted."""
+    run_sync(spec, seeded, client, prefix, opts=opts, progress=_quiet)
+    before, indices = _live(client, prefix), _indices(client, prefix)
+    with (
+        fault_proxy(opensearch_url, _rule_on_aliases("drop")) as (_, url),
+        pytest.raises(UnavailableError, match="did not move the aliases") as failed,
+    ):
+        run_sync(spec, seeded, make_client(url), prefix, opts=opts, progress=_quiet)
+    assert "overloaded" not in str(failed.value)
+    assert _live(client, prefix) == before
+    assert _indices(client, prefix) == indices
+
+
+def test_unknown_swap_outcome_deletes_nothing(
+    seeded, client, opensearch_url, prefix, spec, opts
+) -> None:
+    """Reply lost and the node unreachable afterwards: nothing is deleted, every alias resolves."""
+    run_sync(spec, seeded, client, prefix, opts=opts, progress=_quiet)
+    with (
+        fault_proxy(opensearch_url, _rule_on_aliases("lose-reply", reads_fail=True)) as (_, url),
+        pytest.raises(UnavailableError, match="outcome is unknown"),
+    ):
+        run_sync(spec, seeded, make_client(url), prefix, opts=opts, progress=_quiet)
+    for name, holders in _live(client, prefix).items():
+        assert len(holders) == 1, (name, holders)
+        assert client.indices.exists(index=holders[0])
+    assert int(client.count(index=f"{prefix}responses")["count"]) == ROWS
