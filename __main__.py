@@ -88,7 +88,7 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
     from components.network import Network, NetworkArgs
     from components.registry import Registry, RegistryArgs
     from components.route import Route, RouteArgs
-    from components.search import SearchDomain, SearchDomainArgs
+    from components.search import SearchDomain, SearchDomainArgs, index_access_policy
     from components.security import AppSecurity, AppSecurityArgs
     from components.service import AppServices, AppServicesArgs, Autoscaling
 
@@ -98,6 +98,7 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
     azs = aws.get_availability_zones(state="available").names[: cfg.az_count]
     account = aws.get_caller_identity().account_id
     public = cfg.app.public_service
+    index_prefix = naming.environment_index_prefix(cfg.kind)
 
     net = Network(
         "net",
@@ -196,9 +197,11 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
                 "DB_READER_HOST": db.reader_endpoint,
                 "DB_NAME": cfg.db.database_name,
                 "SEARCH_URL": pulumi.Output.concat("https://", search.endpoint),
-                "SEARCH_INDEX_PREFIX": "",
+                "SEARCH_INDEX_PREFIX": index_prefix,
                 "AWS_REGION": region,
             },
+            # Signed calls need an IAM grant as well as the domain policy: its own indices only.
+            task_policy_json=index_access_policy(search.arn, index_prefix),
             db_secret_arn=db.master_secret_arn,
             spot=False,
             autoscaling=scaling,
@@ -236,6 +239,7 @@ def _long_lived(cfg: cfgmod.LongLivedConfig, stack: str) -> None:
     pulumi.export("dbSubnetGroupName", db.subnet_group_name)
     pulumi.export("dbMasterSecretArn", db.master_secret_arn)
     pulumi.export("dbName", cfg.db.database_name)
+    pulumi.export("indexPrefix", index_prefix)
     pulumi.export("searchDomainArn", search.arn)
     pulumi.export("searchDomainEndpoint", search.endpoint)
     pulumi.export("searchSecurityGroupId", search.security_group_id)

@@ -2,9 +2,10 @@
 
 Full run, per index:  create `<prefix><name>-<ts>` (explicit mapping, 0 replicas, refresh off)
 → stream rows → parallel `_bulk` (retry 429/5xx with backoff) → restore replicas/refresh → refresh
-→ verify count == rows read → one `_aliases` call moves `<prefix><name>` → delete older versions.
-Any rejected document or failed check deletes the new index and leaves the alias untouched, so a
-reader only ever sees a complete index. Incremental run: upsert rows with updated_at >= the
+→ verify count == rows read → move `<prefix><name>` to it → delete older versions. Every call
+is index-scoped (`/<prefix>.../...`), the only paths a preview's role is granted on a shared
+domain. Any rejected document or failed check deletes the new index and leaves the alias
+untouched, so a reader only ever sees complete indices. Incremental run: upsert rows with updated_at >= the
 watermark stored in the live index's `_meta`, then advance it.
 """
 
@@ -336,10 +337,29 @@ def _versions(client: OpenSearch, prefix: str, name: str) -> list[str]:
 
 
 def _alias_holders(client: OpenSearch, alias: str) -> list[str]:
+    # GET /<alias>/_alias/<alias>, not GET /_alias/<alias>: AWS authorizes a request on
+    # `domain/<name>/<path>`, and a preview's role is granted its own `<prefix>*` paths only.
     try:
-        return sorted(client.indices.get_alias(name=alias))
+        return sorted(client.indices.get_alias(index=alias, name=alias))
     except NotFoundError:
         return []
+
+
+def _move_alias(client: OpenSearch, alias: str, index: str, holders: list[str]) -> None:
+    """Point `alias` at `index` only, with index-scoped calls.
+
+    POST /_aliases would swap atomically, but it is a cluster-level path: granting it lets a
+    role move or remove any alias (and index) of the shared domain, other previews' included.
+    So: add first (PUT /<index>/_alias/<alias>), then remove from the old holders; for that
+    moment the alias reads two complete versions, never a missing or partial one.
+    """
+    client.indices.put_alias(index=index, name=alias)
+    for old in holders:
+        if old != index:
+            try:
+                client.indices.delete_alias(index=old, name=alias)
+            except NotFoundError:
+                pass  # removed meanwhile (its index deleted): that is the goal
 
 
 def _meta(
@@ -419,12 +439,7 @@ def full_sync_index(
         meta = _meta(spec, rows, watermark, now.isoformat())
         client.indices.put_mapping(index=index, body={"_meta": meta})
         result.watermark = meta[META_KEY]["watermark"]
-        holders = _alias_holders(client, alias)
-        actions: list[dict[str, Any]] = [
-            {"remove": {"index": old, "alias": alias}} for old in holders
-        ]
-        actions.append({"add": {"index": index, "alias": alias}})
-        client.indices.update_aliases(body={"actions": actions})  # one atomic swap
+        _move_alias(client, alias, index, _alias_holders(client, alias))
     except BaseException:
         _delete_quietly(client, index)
         raise
