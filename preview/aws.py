@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from preview.errors import UnavailableError, UsageError
-from preview.lifecycle import TaggedResource, parse_time
+from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP, tools_log_stream
+from contracts.errors import UnavailableError, UsageError
+from preview.domain import TaggedResource, parse_time
 from preview.report import SmokeResult
-from smoke.definition import CLEANUP_INPUT, CLEANUP_STEP, tools_log_stream
 
 TAG_PR = "preview:pr"
 TAG_EXPIRES = "preview:expires-at"
@@ -194,7 +194,7 @@ class StateMachineIndexCleanup:
 
     The domain is VPC-only and `preview down` runs on a GitHub-hosted runner (public internet),
     so the runner never calls it: it starts the preview's own state machine with
-    `CLEANUP_INPUT` (`{"action": "cleanup"}`, smoke/definition.py), which runs
+    `CLEANUP_INPUT` (`{"action": "cleanup"}`, contracts/constants.py), which runs
     `preview sync --delete-prefix` in the tools task as the task role that owns the indices, and
     waits for the verdict. The runner calls only Step Functions and CloudWatch Logs (public AWS
     APIs). Returns how many indices the task says it deleted (None: its log was unreadable).

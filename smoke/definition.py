@@ -27,7 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from preview.errors import UsageError
+from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP
+from contracts.errors import UsageError
 
 # The health Lambda raises this error type when the app is not healthy yet (smoke/health.py);
 # Step Functions uses the Python exception class name as the error name.
@@ -46,24 +47,9 @@ HEALTH_STEP = "WaitHealthy"
 SMOKE_STEP = "Smoke"
 STEPS = (SEED_STEP, HEALTH_STEP, SMOKE_STEP)
 SUCCESS_STATE = "Ready"
-# Input {"action": "cleanup"} runs only this step: `preview sync --delete-prefix` in the tools
-# task, inside the VPC, which is the only place the VPC-only domain answers (`preview down`
-# runs on a GitHub-hosted runner, on the public internet).
+# CLEANUP_INPUT runs only CLEANUP_STEP (contracts/constants.py says why).
 ROUTE_STATE = "Route"
-CLEANUP_STEP = "CleanupSearch"
 CLEANUP_DONE_STATE = "Cleaned"
-CLEANUP_INPUT = {"action": "cleanup"}
-
-# The tools container and its awslogs stream prefix: the task of a failed step logs to the stream
-# `tools/tools/<task id>`, where `preview up` reads the smoke summary line (failing test names).
-TOOLS_CONTAINER = "tools"
-TOOLS_LOG_PREFIX = "tools"
-
-
-def tools_log_stream(task_arn: str) -> str:
-    """The awslogs stream of a tools task: `<prefix>/<container>/<task id>`."""
-    return f"{TOOLS_LOG_PREFIX}/{TOOLS_CONTAINER}/{task_arn.rsplit('/', 1)[-1]}"
-
 
 # The rule Step Functions manages itself for every ecs:runTask.sync; its name is fixed by AWS.
 ECS_SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"

@@ -14,7 +14,7 @@
   domain policy must name the role itself), and the domain access policy must hold an Allow that
   applies to the principal: a `:root` principal only delegates to IAM (IAM User Guide, Principal
   element), and requiring the domain's Allow as well is stricter than AWS's same-account union.
-* Read from the synthesized graph (`preview.harness.synthesize`): the task role of each ECS
+* Read from the synthesized graph (`preview.synth.harness.synthesize`): the task role of each ECS
   container, its inline policies and boundary (bootstrap stack), the OpenSearch domain its
   environment points at (by endpoint host) and that domain's access policy.
 
@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from preview.harness import ACCOUNT, Synth, _plausible_state
+from preview.synth.harness import ACCOUNT, Synth, _plausible_state
 from tests.bootstrap.iam_eval import allowed
 
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "PATCH")

@@ -25,7 +25,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import sqlalchemy as sa
 
-from preview.harness import Synth, _plausible_state, synthesize
+from preview.synth.harness import Synth, _plausible_state, synthesize
 from tests.authz.opensearch import (
     Caller,
     Decision,

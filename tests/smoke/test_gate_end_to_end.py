@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
+from contracts.constants import tools_log_stream
 from preview.aws import StepFunctionsSmoke
-from smoke.definition import tools_log_stream
 from tests.smoke.conftest import (
     APP_SHA,
     LOG_GROUP,
@@ -168,7 +168,7 @@ def test_cleanup_deletes_the_previews_indices_from_its_tools_task(
 def test_a_failed_cleanup_is_an_unavailable_error(live_gate: Gate) -> None:
     """A cleanup task that fails raises UnavailableError naming the PR and the execution."""
     from preview.aws import StateMachineIndexCleanup
-    from preview.errors import UnavailableError
+    from contracts.errors import UnavailableError
 
     live_gate.exit_codes["sync"] = 3
     cleanup = StateMachineIndexCleanup(live_gate.sfn, timeout_s=120, poll_s=0.1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from smoke.definition import CLEANUP_INPUT, health_retry_delays
+from contracts.constants import CLEANUP_INPUT
+from smoke.definition import health_retry_delays
 from tests.smoke.conftest import SHA, Gate, HealthState, failure
 
 
