@@ -159,6 +159,14 @@ def index_prefix(pr: int) -> str:
     return f"{stack_name(pr)}-"
 
 
+def environment_index_prefix(env: str) -> str:
+    """Index prefix of a long-lived stack's own indices: `<env>-` (`staging-`). A grant on
+    `staging-*` cannot reach a preview's `pr-<N>-*` indices on the same domain."""
+    if not re.fullmatch(r"[a-z][a-z0-9]*", env) or env == "pr":
+        raise ValueError(f"environment {env!r} cannot prefix indices")
+    return f"{env}-"
+
+
 def search_domain_name(*parts: str) -> str:
     """OpenSearch domain name: 3-28 chars, starts with a lowercase letter, [a-z0-9-]."""
     original = "-".join(parts)

@@ -2,8 +2,11 @@
 
 Creates: aws.ec2.SecurityGroup (443 from the given groups only), aws.opensearch.Domain in
 private subnets (encryption at rest, node-to-node TLS, TLS 1.2+ enforced) with a resource
-policy that admits IAM principals of this account; callers are further scoped by IAM
-(previews get `es:ESHttp*` on `pr-<N>-*` indices only, see `index_access_policy`).
+policy that delegates to IAM in this account (a `:root` principal grants nothing by itself).
+Each caller's role carries `index_access_policy`: `es:ESHttp*` on its own `<prefix>*` paths
+only (`pr-<N>-`, `staging-`, `prod-`). AWS authorizes every request on
+`domain/<name>/<request path>`, so callers make index-scoped calls only (no `HEAD /`,
+`/_aliases`, `/_alias/...`): tests/authz/test_opensearch_calls.py records and judges them.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class SearchDomainArgs:
 
 
 def index_access_policy(domain_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
-    """IAM policy allowing HTTP calls to indices `<prefix>*` of a domain and nothing else."""
+    """IAM policy allowing HTTP calls to paths `/<prefix>*` of a domain and nothing else."""
     if not prefix.endswith("-"):
         raise ValueError("index prefix must end with '-' so pr-1 cannot reach pr-12's indices")
     doc: dict[str, Any] = {

@@ -33,5 +33,11 @@ def tools_log_stream(task_arn: str) -> str:
     return f"{TOOLS_LOG_PREFIX}/{TOOLS_CONTAINER}/{task_arn.rsplit('/', 1)[-1]}"
 
 
+# The smoke state machine's other entry (smoke/definition.py): this input runs only the step
+# CLEANUP_STEP, `preview sync --delete-prefix` in the tools task, inside the VPC where the
+# VPC-only domain answers (`preview down` runs on a GitHub-hosted runner, on the internet).
+CLEANUP_STEP = "CleanupSearch"
+CLEANUP_INPUT = {"action": "cleanup"}
+
 # Set to 1 to see the traceback of an unexpected error (the CLI prints one line otherwise).
 DEBUG_ENV = "PREVIEW_DEBUG"

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from contracts.constants import tools_log_stream
+from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP, tools_log_stream
 from contracts.errors import UnavailableError, UsageError
 from preview.domain import TaggedResource, parse_time
 from preview.report import SmokeResult
@@ -187,6 +187,104 @@ class TaggingResources:
 
         result: list[TaggedResource] = _aws_call("list resources tagged preview:pr", run)
         return result
+
+
+class StateMachineIndexCleanup:
+    """Deletes a preview's search indices from inside its VPC.
+
+    The domain is VPC-only and `preview down` runs on a GitHub-hosted runner (public internet),
+    so the runner never calls it: it starts the preview's own state machine with
+    `CLEANUP_INPUT` (`{"action": "cleanup"}`, contracts/constants.py), which runs
+    `preview sync --delete-prefix` in the tools task as the task role that owns the indices, and
+    waits for the verdict. The runner calls only Step Functions and CloudWatch Logs (public AWS
+    APIs). Returns how many indices the task says it deleted (None: its log was unreadable).
+    """
+
+    def __init__(
+        self,
+        sfn: Any,
+        *,
+        logs: Any = None,
+        timeout_s: float = 900.0,
+        poll_s: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sfn = sfn
+        self.logs = logs
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.sleep = sleep
+        self.clock = clock
+
+    def delete(self, pr: int, outputs: Mapping[str, Any]) -> int | None:
+        machine = str(outputs.get("stateMachineArn") or "")
+        if not machine:
+            raise UnavailableError(
+                f"pr-{pr} exports no stateMachineArn, so nothing in its VPC can delete its indices",
+                hint="delete the indices pr-<N>-* from inside the VPC by hand",
+            )
+        name = execution_name(f"cleanup-pr-{pr}-{time.time_ns()}")
+        started = _aws_call(
+            "start the index cleanup",
+            lambda: self.sfn.start_execution(
+                stateMachineArn=machine, name=name, input=json.dumps(CLEANUP_INPUT)
+            ),
+        )
+        arn = started["executionArn"]
+        deadline = self.clock() + self.timeout_s
+        while True:
+            desc = _aws_call(
+                "describe the index cleanup", lambda: self.sfn.describe_execution(executionArn=arn)
+            )
+            if desc["status"] != "RUNNING":
+                break
+            if self.clock() >= deadline:
+                _aws_call(
+                    "stop the index cleanup",
+                    lambda: self.sfn.stop_execution(
+                        executionArn=arn, error="Timeout", cause="preview down stopped waiting"
+                    ),
+                )
+                raise UnavailableError(
+                    f"deleting the search indices of pr-{pr} gave no verdict in "
+                    f"{self.timeout_s:.0f}s",
+                    hint=f"see execution {arn}",
+                )
+            self.sleep(self.poll_s)
+        if desc["status"] != "SUCCEEDED":
+            verdict = _verdict(desc)
+            raise UnavailableError(
+                f"deleting the search indices of pr-{pr} failed in its tools task: "
+                f"{verdict.detail or desc['status']}",
+                hint=f"see execution {arn} and the log group {outputs.get('smokeLogGroupName')}",
+            )
+        return self._deleted(str(outputs.get("smokeLogGroupName") or ""), desc)
+
+    def _deleted(self, log_group: str, desc: Mapping[str, Any]) -> int | None:
+        """The count from the task's last stdout line (`preview sync` prints a JSON summary)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            task = json.loads(desc.get("output") or "{}")[CLEANUP_STEP]["TaskArn"]
+        except (KeyError, TypeError, ValueError):
+            return None
+        if self.logs is None or not log_group:
+            return None
+        try:
+            events = self.logs.get_log_events(
+                logGroupName=log_group, logStreamName=tools_log_stream(task), startFromHead=False
+            )["events"]
+        except (BotoCoreError, ClientError):
+            return None
+        for event in reversed(events):
+            try:
+                summary = json.loads(str(event["message"]))
+            except ValueError:
+                continue
+            if isinstance(summary, dict) and isinstance(summary.get("deleted"), list):
+                return len(summary["deleted"])
+        return None
 
 
 class OpenSearchIndices:

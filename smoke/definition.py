@@ -6,6 +6,10 @@ The state machine runs three steps and stops at the first that fails:
     WaitHealthy (lambda:invoke of smoke/health.py, retried with backoff up to a deadline)
     Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url URL --expected-sha SHA`)
 
+With input `{"action": "cleanup"}` it runs only CleanupSearch (ecs:runTask.sync, tools image:
+`preview sync --delete-prefix`): `preview down` starts it before destroying the stack, so the
+indices are deleted from inside the VPC by the task role that owns them.
+
 Every step has a Catch that leads to `<Step>Failed`, a Fail state with error `<Step>Failed` and
 cause `<Step> failed: {"Error": <the step's error>, "Cause": <its cause>}`, so `DescribeExecution`
 alone says what broke. ECS task results are also checked for the container's exit code: a task
@@ -23,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP
 from contracts.errors import UsageError
 
 # The health Lambda raises this error type when the app is not healthy yet (smoke/health.py);
@@ -42,6 +47,9 @@ HEALTH_STEP = "WaitHealthy"
 SMOKE_STEP = "Smoke"
 STEPS = (SEED_STEP, HEALTH_STEP, SMOKE_STEP)
 SUCCESS_STATE = "Ready"
+# CLEANUP_INPUT runs only CLEANUP_STEP (contracts/constants.py says why).
+ROUTE_STATE = "Route"
+CLEANUP_DONE_STATE = "Cleaned"
 
 # The rule Step Functions manages itself for every ecs:runTask.sync; its name is fixed by AWS.
 ECS_SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"
@@ -89,6 +97,7 @@ class SmokeTargets:
     health_request_timeout_seconds: int = 5
     seed_timeout_seconds: int = 1800
     smoke_timeout_seconds: int = 900
+    cleanup_timeout_seconds: int = 600
     partition: str = "aws"
 
     def __post_init__(self) -> None:
@@ -98,6 +107,7 @@ class SmokeTargets:
         _require_int(self, "health_request_timeout_seconds", minimum=1, maximum=60)
         _require_int(self, "seed_timeout_seconds", minimum=60)
         _require_int(self, "smoke_timeout_seconds", minimum=60)
+        _require_int(self, "cleanup_timeout_seconds", minimum=60)
         rate = self.health_backoff_rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 1.0 <= rate <= 10.0:
             raise UsageError(
@@ -244,7 +254,31 @@ def build_definition(t: SmokeTargets) -> dict[str, Any]:
     if t.health_path is not None:
         smoke_command += ["--health-path", t.health_path]
     smoke_command += list(t.smoke_args)
-    states: dict[str, Any] = {}
+    states: dict[str, Any] = {
+        ROUTE_STATE: {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    # IsPresent first: comparing a missing path is a States.Runtime error.
+                    "And": [
+                        {"Variable": "$.action", "IsPresent": True},
+                        {"Variable": "$.action", "StringEquals": CLEANUP_INPUT["action"]},
+                    ],
+                    "Next": CLEANUP_STEP,
+                }
+            ],
+            "Default": SEED_STEP,
+        }
+    }
+    states.update(
+        _ecs_step(
+            CLEANUP_STEP,
+            _run_tools_task(t, [*prefix, "sync", "--delete-prefix"], t.sync_environment),
+            t.cleanup_timeout_seconds,
+            CLEANUP_DONE_STATE,
+        )
+    )
+    states[CLEANUP_DONE_STATE] = {"Type": "Succeed"}
     states.update(
         _ecs_step(
             SEED_STEP,
@@ -296,11 +330,13 @@ def build_definition(t: SmokeTargets) -> dict[str, Any]:
         )
     )
     states[SUCCESS_STATE] = {"Type": "Succeed"}
-    for step in STEPS:
+    for step in (*STEPS, CLEANUP_STEP):
         states.update(_fail_state(step))
     return {
-        "Comment": "Preview smoke gate: seed search, wait until healthy, run the smoke suite.",
-        "StartAt": SEED_STEP,
+        "Comment": "Preview smoke gate: seed search, wait until healthy, run the smoke suite. "
+        'Input {"action": "cleanup"}: delete the preview\'s search indices instead.',
+        "StartAt": ROUTE_STATE,
+        # The gate is the longer of the two paths.
         "TimeoutSeconds": t.seed_timeout_seconds
         + sum(delays)
         + len(delays) * (t.health_request_timeout_seconds + 10)

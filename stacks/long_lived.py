@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 
 from components import config as cfgmod
+from components import naming
 from components import tags as tagging
 from contracts.constants import STAGING
 from contracts.outputs import StagingOut as Out
@@ -131,6 +132,7 @@ def _data(b: _Base) -> tuple[Any, Any]:
 def _app(b: _Base, db: Any, search: Any) -> tuple[Any, Any]:
     """The public route and the app's services behind it."""
     from components.route import Route, RouteArgs
+    from components.search import index_access_policy
     from components.service import AppServices, AppServicesArgs, Autoscaling
 
     cfg, public = b.cfg, b.cfg.app.public_service
@@ -156,6 +158,7 @@ def _app(b: _Base, db: Any, search: Any) -> tuple[Any, Any]:
     # Prod always autoscales (defaults if unset); staging only when it asks to.
     spec = cfg.autoscaling or (cfgmod.AutoscalingSpec() if b.prod else None)
     scaling = Autoscaling(spec.min, spec.max, spec.cpu_target) if spec else None
+    index_prefix = naming.environment_index_prefix(cfg.kind)
     services = AppServices(
         "app",
         AppServicesArgs(
@@ -176,9 +179,11 @@ def _app(b: _Base, db: Any, search: Any) -> tuple[Any, Any]:
                 "DB_READER_HOST": db.reader_endpoint,
                 "DB_NAME": cfg.db.database_name,
                 "SEARCH_URL": pulumi.Output.concat("https://", search.endpoint),
-                "SEARCH_INDEX_PREFIX": "",
+                "SEARCH_INDEX_PREFIX": index_prefix,
                 "AWS_REGION": b.region,
             },
+            # Signed calls need an IAM grant as well as the domain policy: its own indices only.
+            task_policy_json=index_access_policy(search.arn, index_prefix),
             db_secret_arn=db.master_secret_arn,
             spot=False,
             autoscaling=scaling,

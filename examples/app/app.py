@@ -167,12 +167,23 @@ class App:
                 conn.execute(sa.text("SELECT 1"))
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
-        if not self.search.ping():
+        if not self._search_answers():
             checks["search"] = "error: unreachable"
         ok = all(value == "ok" for value in checks.values())
         sha = self.settings.stale_sha if "stale-sha" in self.faults else self.settings.sha
         body = {"status": "ok" if ok else "error", "sha": sha, "checks": checks}
         return (200 if ok else 503), "application/json", _json(body)
+
+    def _search_answers(self) -> bool:
+        """HEAD /<own index>: the domain answers and admits this task. Not `ping` (HEAD /): AWS
+        authorizes it on the domain root, which a task granted only its own indices may not
+        call. 404 (not seeded yet) counts as answering, or a fresh preview would never turn
+        healthy; 403 or no answer does not."""
+        try:
+            self.search.indices.exists(index=self.index)
+        except Exception:
+            return False
+        return True
 
     def home(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
         with self.engine.connect() as conn:

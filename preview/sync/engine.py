@@ -4,11 +4,12 @@ Full run: first every index of the run is checked against its source (columns na
 exist, DECIMAL columns are mapped exactly: `preflight`), before anything is created. Then per
 index: create `<prefix><name>-<ts>` (explicit mapping, 0 replicas, refresh off) → stream rows →
 parallel `_bulk` (retry 429/5xx with backoff) → restore replicas/refresh → refresh → verify
-count == rows read. Only when EVERY index of the run is built does one `_aliases` call move all
-their aliases at once (`swap_aliases`); then older versions no alias holds are deleted. Any
-rejected document or failed check deletes the run's new indices and leaves every alias untouched,
-so a reader only ever sees complete indices of one run. When the swap's reply is lost, the live
-aliases are read back before anything is deleted: an alias never ends up pointing at nothing.
+count == rows read. Only when EVERY index of the run is built are their aliases moved, all or
+nothing (`swap_aliases`); then older versions no alias holds are deleted. Any rejected document or
+failed check deletes the run's new indices and leaves every alias untouched, so a reader only
+ever sees complete indices. When a reply is lost, the live aliases are read back before anything
+is deleted: an alias never ends up pointing at nothing. Every call is index-scoped
+(`/<prefix>.../...`), the only paths a preview's role is granted on a shared domain.
 Incremental run: upsert rows with updated_at >= the watermark stored in the live index's `_meta`,
 then advance it.
 """
@@ -368,8 +369,10 @@ def _versions(client: OpenSearch, prefix: str, name: str) -> list[str]:
 
 
 def _alias_holders(client: OpenSearch, alias: str) -> list[str]:
+    # GET /<alias>/_alias/<alias>, not GET /_alias/<alias>: AWS authorizes a request on
+    # `domain/<name>/<path>`, and a preview's role is granted its own `<prefix>*` paths only.
     try:
-        return sorted(client.indices.get_alias(name=alias))
+        return sorted(client.indices.get_alias(index=alias, name=alias))
     except NotFoundError:
         return []
 
@@ -493,62 +496,80 @@ def full_sync(
 
 
 def swap_aliases(client: OpenSearch, moves: dict[str, str], progress: Progress) -> None:
-    """Point every alias of `moves` (alias → new index) at its new index, all at once.
+    """Point every alias of `moves` (alias → new index) at its new index: all of them or none.
 
-    The one place that writes aliases, so its request form can change (e.g. index-scoped calls
-    for IAM) without touching the all-or-nothing and lost-reply handling around it.
+    Index-scoped calls only: POST /_aliases would swap atomically, but it is a cluster-level path,
+    and granting it lets a role move or remove any alias of the shared domain, other previews'
+    included. So the run first adds every alias to its new index (PUT /<new>/_alias/<alias>),
+    then removes the old holders (DELETE /<old>/_alias/<alias>); in between an alias reads two
+    complete versions, never a missing or partial one.
 
-    One `POST /_aliases` is atomic across all its actions. When it fails, its outcome is read
-    back from the live aliases before anything is deleted: a reply lost after the swap was
-    applied is a success; a swap certainly not applied deletes the new indices; an outcome that
-    cannot be read deletes nothing (an alias must never point at a deleted index).
+    A failed add is judged by the live aliases, read back before anything is deleted: a reply
+    lost after the add applied counts as done; an add certainly not applied undoes the run's
+    adds and deletes its new indices (the old aliases stay as they were); an outcome that cannot
+    be read deletes nothing (an alias must never point at a deleted index).
     """
-    if not moves:
-        return
-    actions: list[dict[str, Any]] = []
+    old = {alias: [i for i in _alias_holders(client, alias) if i != new] for alias, new in moves.items()}
+    added: list[tuple[str, str]] = []
     for alias, index in moves.items():
-        actions += [
-            {"remove": {"index": old, "alias": alias}} for old in _alias_holders(client, alias)
-        ]
-        actions.append({"add": {"index": index, "alias": alias}})
-    try:
-        client.indices.update_aliases(body={"actions": actions})
-        return
-    except (OSConnectionError, TransportError) as exc:
-        failure: Exception = exc
-    state = _swap_outcome(client, moves)
-    if state == "applied":
-        progress(f"warning: the alias swap's reply was lost ({describe_error(failure)}); "
-                 "the live aliases show it applied")  # fmt: skip
-        return
-    if state == "not applied":
-        for index in moves.values():
-            _delete_quietly(client, index)
-        raise UnavailableError(
-            f"OpenSearch did not move the aliases: {describe_error(failure)}; every alias still "
-            "points at its previous index and the new indices were deleted",
-            hint=_hint_for(failure),
-        )
-    raise UnavailableError(
-        f"the alias swap's outcome is unknown ({describe_error(failure)}; the live aliases could "
-        f"not be read back), so nothing was deleted; new indices kept: {sorted(moves.values())}",
-        hint="re-run `preview sync` once OpenSearch answers; it deletes versions no alias holds",
-    )
+        try:
+            client.indices.put_alias(index=index, name=alias)
+        except (OSConnectionError, TransportError) as exc:
+            state = _add_outcome(client, alias, index)
+            if state == "unknown":
+                raise UnavailableError(
+                    f"the alias swap's outcome is unknown ({describe_error(exc)}; the live "
+                    "aliases could not be read back), so nothing was deleted; new indices kept: "
+                    f"{sorted(moves.values())}",
+                    hint="re-run `preview sync` once OpenSearch answers; it deletes versions no "
+                    "alias holds",
+                ) from None
+            if state == "not applied":
+                _undo_adds(client, added, moves, exc)
+            progress(f"warning: the reply to adding {alias} was lost ({describe_error(exc)}); "
+                     "the live aliases show it applied")  # fmt: skip
+        added.append((alias, index))
+    for alias, holders in old.items():
+        for index in holders:
+            try:
+                client.indices.delete_alias(index=index, name=alias)
+            except NotFoundError:
+                pass  # removed meanwhile (its index deleted): that is the goal
+            except (OSConnectionError, TransportError) as exc:
+                # Published: the alias also still reads the older complete version until the
+                # next run, which removes every holder but its own.
+                progress(f"warning: {alias} still holds {index}: {describe_error(exc)}")
 
 
-def _swap_outcome(client: OpenSearch, moves: dict[str, str]) -> str:
-    """'applied', 'not applied' or 'unknown' (unreadable, or some aliases moved and some not)."""
+def _add_outcome(client: OpenSearch, alias: str, index: str) -> str:
+    """'applied', 'not applied' or 'unknown' (the live alias could not be read)."""
     try:
-        holders = {alias: _alias_holders(client, alias) for alias in moves}
+        return "applied" if index in _alias_holders(client, alias) else "not applied"
     except (OSConnectionError, TransportError):
         return "unknown"
-    moved = [holders[alias] == [index] for alias, index in moves.items()]
-    untouched = [index not in holders[alias] for alias, index in moves.items()]
-    if all(moved):
-        return "applied"
-    if all(untouched):
-        return "not applied"
-    return "unknown"
+
+
+def _undo_adds(
+    client: OpenSearch, added: list[tuple[str, str]], moves: dict[str, str], failure: Exception
+) -> None:
+    """Take the run's adds back, then delete its new indices; raise why the run did not publish."""
+    try:
+        for alias, index in added:
+            client.indices.delete_alias(index=index, name=alias)
+    except (OSConnectionError, TransportError) as exc:
+        raise UnavailableError(
+            f"OpenSearch did not move every alias ({describe_error(failure)}) and undoing the "
+            f"others failed ({describe_error(exc)}); nothing was deleted; new indices kept: "
+            f"{sorted(moves.values())}",
+            hint="re-run `preview sync` once OpenSearch answers",
+        ) from None
+    for index in moves.values():
+        _delete_quietly(client, index)
+    raise UnavailableError(
+        f"OpenSearch did not move the aliases: {describe_error(failure)}; every alias still "
+        "points at its previous index and the new indices were deleted",
+        hint=_hint_for(failure),
+    )
 
 
 def _delete_unaliased_versions(

@@ -140,8 +140,11 @@ def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "arnSuffix": f"app/{name}/0123456789abcdef",
         },
         "aws:lb/targetGroup:TargetGroup": {"arnSuffix": f"targetgroup/{name}/0123456789abcdef"},
+        # The ARN and endpoint AWS gives a domain (es:, `domain/<name>`): IAM policies and
+        # the callers' URLs of one stack must meet the domain of another (staging's).
         "aws:opensearch/domain:Domain": {
-            "endpoint": f"vpc-{name}-abc.{REGION}.es.amazonaws.com",
+            "arn": f"arn:aws:es:{REGION}:{ACCOUNT}:domain/{inputs.get('domainName', name)}",
+            "endpoint": f"vpc-{inputs.get('domainName', name)}-abc.{REGION}.es.amazonaws.com",
             "domainName": inputs.get("domainName", name),
         },
         "aws:ecr/repository:Repository": {

@@ -104,10 +104,12 @@ class Gate:
         )["stateMachineArn"]
         return arn
 
-    def run(self, **overrides: Any) -> dict[str, Any]:
-        """Create the state machine, run it to the end, return describe_execution."""
+    def run(self, payload: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+        """Create the state machine, run it on `payload` to the end, return describe_execution."""
         machine = self.machine(**overrides)
-        execution = self.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        execution = self.sfn.start_execution(
+            stateMachineArn=machine, input=json.dumps(payload or {})
+        )["executionArn"]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             result: dict[str, Any] = self.sfn.describe_execution(executionArn=execution)

@@ -133,3 +133,44 @@ def test_stale_build_fails_in_wait_healthy(live_gate: Gate, app: tuple[str, Any]
     assert result["error"] == "WaitHealthyFailed"
     assert instance.settings.stale_sha in result["cause"]
     assert [command[0] for command in live_gate.commands] == ["sync"]
+
+
+def test_cleanup_deletes_the_previews_indices_from_its_tools_task(
+    live_gate: Gate, opensearch_url: str
+) -> None:
+    """`preview down`'s cleanup: the state machine runs the real `preview sync --delete-prefix`
+    in the tools task; the preview's indices are gone, another preview's stay, and the count
+    comes back from the task's log."""
+    from opensearchpy import OpenSearch
+
+    from preview.aws import StateMachineIndexCleanup
+
+    client = OpenSearch(hosts=[opensearch_url])
+    mine = ["pr-4713-responses-1", "pr-4713-surveys-1"]
+    other = "pr-47130-responses-1"
+    for name in [*mine, other]:
+        client.indices.create(index=name)
+    env = {**live_gate.targets.sync_environment, "PREVIEW_SYNC_INDEX_PREFIX": "pr-4713-"}
+    try:
+        machine = live_gate.machine(sync_environment=env)
+        cleanup = StateMachineIndexCleanup(
+            live_gate.sfn, logs=boto3.client("logs", REGION), timeout_s=120, poll_s=0.1
+        )
+        outputs = {"stateMachineArn": machine, "smokeLogGroupName": LOG_GROUP}
+        assert cleanup.delete(4713, outputs) == 2
+        assert live_gate.commands == [["sync", "--delete-prefix"]]
+        assert not any(client.indices.exists(index=name) for name in mine)
+        assert client.indices.exists(index=other)
+    finally:
+        client.indices.delete(index=f"{other},{','.join(mine)}", ignore_unavailable=True)
+
+
+def test_a_failed_cleanup_is_an_unavailable_error(live_gate: Gate) -> None:
+    """A cleanup task that fails raises UnavailableError naming the PR and the execution."""
+    from preview.aws import StateMachineIndexCleanup
+    from contracts.errors import UnavailableError
+
+    live_gate.exit_codes["sync"] = 3
+    cleanup = StateMachineIndexCleanup(live_gate.sfn, timeout_s=120, poll_s=0.1)
+    with pytest.raises(UnavailableError, match="pr-12 failed in its tools task"):
+        cleanup.delete(12, {"stateMachineArn": live_gate.machine()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from contracts.constants import CLEANUP_INPUT
 from smoke.definition import health_retry_delays
 from tests.smoke.conftest import SHA, Gate, HealthState, failure
 
@@ -113,3 +114,23 @@ def test_failure_output_is_json_of_the_step_error(gate: Gate) -> None:
         "stateEnteredEventDetails"
     ]
     assert json.loads(entered["input"])["error"]["Error"] == "Smoke.NonZeroExit"
+
+
+def test_cleanup_input_deletes_the_indices_and_nothing_else(gate: Gate) -> None:
+    """Input {"action": "cleanup"} runs only `sync --delete-prefix` in the tools task (inside
+    the VPC, where the domain answers): no seeding, no health check, no smoke suite."""
+    result = gate.run(CLEANUP_INPUT)
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert gate.commands == [["sync", "--delete-prefix"]]
+    assert gate.lambda_events == []
+
+
+def test_failed_cleanup_fails_the_execution(gate: Gate) -> None:
+    """A cleanup task exiting non-zero fails the execution with CleanupSearchFailed, so
+    `preview down` can tell the PR that indices were left behind."""
+    gate.exit_codes["sync"] = 3
+    result = gate.run(CLEANUP_INPUT)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "CleanupSearchFailed"
+    step, error = failure(result)
+    assert step == "CleanupSearch" and "exited with code 3" in error["Cause"]

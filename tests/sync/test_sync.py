@@ -113,7 +113,10 @@ def test_document_counts_equal_source_rows(seeded, client, prefix, spec, opts) -
 
 
 def test_reader_never_sees_an_empty_or_partial_index(seeded, client, prefix, spec, opts) -> None:
-    """While a rebuild swaps the alias, every search sees the old or the new complete index."""
+    """While a rebuild moves the alias, every search sees complete indices only: the old, the
+    new, or (for the instant between the two index-scoped alias calls) both, never a missing
+    or partially loaded one. POST /_aliases would be atomic but is a cluster-level call a
+    preview's role must not be granted (preview/sync/engine.py, _move_alias)."""
     alias = f"{prefix}responses"
     _sync(spec, seeded, client, prefix, opts, only=["responses"])
     with seeded.begin() as conn:
@@ -154,7 +157,9 @@ def test_reader_never_sees_an_empty_or_partial_index(seeded, client, prefix, spe
         stop.set()
         thread.join()
     assert len(seen) > 10, "the reader did not run during the rebuilds"
-    assert set(seen) <= {ROWS, ROWS + 120}, sorted({str(s) for s in seen})
+    complete = {ROWS, ROWS + 120}
+    both = {ROWS + ROWS + 120, 2 * (ROWS + 120)}
+    assert set(seen) <= complete | both, sorted({str(s) for s in seen})
     assert seen[-1] == ROWS + 120
 
 
