@@ -87,7 +87,7 @@ class SmokeGate(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
+        eni_access = aws.iam.RolePolicyAttachment(
             f"{name}-health-vpc",
             role=lambda_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -115,7 +115,8 @@ class SmokeGate(pulumi.ComponentResource):
                 "security_group_ids": args.security_group_ids,
             },
             tags=args.tags,
-            opts=child,
+            # Lambda refuses a VPC function whose role cannot manage ENIs yet: attach first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[eni_access]),
         )
         execution = aws.iam.Role(
             f"{name}-tools-execution",
