@@ -125,8 +125,10 @@ def _reap_scenario(rec: Recorder) -> None:
 
 
 def _reap(rec: Recorder) -> None:
-    from preview import aws, lifecycle
-    from preview.lifecycle import TaggedResource
+    from preview import aws
+    from preview.domain import TaggedResource
+    from preview.ports import Deps
+    from preview.reap import reap
     from preview.settings import Settings
     from preview.strays import StrayDeleter
     from tests.cli.conftest import REPO_ROOT
@@ -174,7 +176,7 @@ def _reap(rec: Recorder) -> None:
     )
     clock = Clock()
     settings = Settings(repository="acme/shop", config_template=REPO_ROOT / "preview.yaml")
-    deps = lifecycle.Deps(
+    deps = Deps(
         settings=settings,
         automation=FakeAutomation(clock),
         reporter=FakeReporter(set()),
@@ -189,7 +191,7 @@ def _reap(rec: Recorder) -> None:
         Filters=[{"Name": "tag:preview:pr", "Values": [str(ORPHAN)]}]
     )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
     with rec.acting(REAPER):
-        result = lifecycle.reap(deps)
+        result = reap(deps)
         # The tagging API does not list IAM roles or security-group rules in moto; the
         # reaper's deleter gets them the same way from AWS's.
         outcomes = StrayDeleter(REGION).delete(

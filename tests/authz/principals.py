@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from preview.harness import ACCOUNT, Resource, Synth, synthesize
 from preview.synth.configfile import pr_config, stack_file_config
+from preview.synth.harness import ACCOUNT, Resource, Synth, synthesize
 from tests.authz.iam_eval import Principal
 
 ROLE = "aws:iam/role:Role"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from preview.harness import ACCOUNT, REGION, Resource
+from preview.synth.harness import ACCOUNT, REGION, Resource
 
 R = f"{REGION}:{ACCOUNT}"
 # The default groups an Aurora MySQL 8.0 cluster/instance gets when none is named.

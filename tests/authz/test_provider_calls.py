@@ -10,8 +10,8 @@ import functools
 
 import pytest
 
-from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from preview.synth.configfile import naive_config, pr_config, stack_file_config
+from preview.synth.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from tests.authz.iam_eval import Request, decide
 from tests.authz.principals import AWS_MANAGED, bootstrap_stack, principals
 from tests.authz.provider_calls import Graph, provider_calls

@@ -6,13 +6,8 @@ tests/authz/test_provider_calls.py.)
 
 from __future__ import annotations
 
-from preview.harness import ACCOUNT, DEFAULT_STAGING_OUTPUTS, REGION, Resource, synthesize
 from preview.synth.configfile import naive_config, pr_config
-
-BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/pp-preview-boundary"
-ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
-STAGING_GROUP = {"environment": "staging", "managed-by": "preview-platform"}
-STAGING_IDS = {str(v) for v in DEFAULT_STAGING_OUTPUTS.values()}
+from preview.synth.harness import Resource, synthesize
 
 
 def _preview_resources(naive: bool) -> list[Resource]:
