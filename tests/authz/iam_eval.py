@@ -423,35 +423,35 @@ class Finding:
     problem: str
 
 
+def _templates(action: str) -> list[str]:
+    prefix = action.partition(":")[0]
+    rows = privilege(action)["resource_types"]
+    out = [t for row in rows for t in row["condition_keys"]]
+    for row in rows:
+        if row["resource_type"]:
+            out += _resource_arn_pattern(prefix, row["resource_type"].rstrip("*"))[1]
+    return out
+
+
 def lint(policy: Mapping[str, Any]) -> list[Finding]:
-    """Unknown actions, and condition keys no action of the statement supports."""
+    """Unknown actions, and condition keys an action of the statement does not have. A named
+    action must have every key; a wildcard (`iam:*`) at least one of its actions must (AWS
+    then grants just those, which is how tag conditions on wildcards are meant)."""
     out: list[Finding] = []
     for s in _check_policy(policy):
         _validate_statement(s)
         sid = str(s.get("Sid", "?"))
-        actions: list[str] = []
+        keys = [k for block in (s.get("Condition") or {}).values() for k in block]
         for pattern in _list(s.get("Action", [])):
-            found = expand_actions(pattern)
-            if not found:
+            found = [a for a in expand_actions(pattern) if a != "*"]
+            if not found and pattern != "*":
                 out.append(Finding(sid, f"{pattern} matches no action"))
-            actions += [a for a in found if a != "*"]
-        for block in (s.get("Condition") or {}).values():
-            for key in block:
+                continue
+            for key in keys:
                 k = key.lower()
                 if k in GLOBAL_KEYS or k.startswith(_GLOBAL_PREFIXES):
                     continue
-                for action in actions:
-                    templates = [
-                        t
-                        for row in privilege(action)["resource_types"]
-                        for t in row["condition_keys"]
-                    ]
-                    prefix = action.partition(":")[0]
-                    for row in privilege(action)["resource_types"]:
-                        if row["resource_type"]:
-                            templates += _resource_arn_pattern(
-                                prefix, row["resource_type"].rstrip("*")
-                            )[1]
-                    if not any(_key_matches(k, t) for t in templates):
-                        out.append(Finding(sid, f"{key} is not a condition key of {action}"))
+                have = [a for a in found if any(_key_matches(k, t) for t in _templates(a))]
+                if found and not have:
+                    out.append(Finding(sid, f"{key} is not a condition key of {pattern}"))
     return out
