@@ -340,6 +340,7 @@ class Principal:
 class Decision:
     allowed: bool
     reason: str
+    grants: tuple[str, ...] = ()  # Sids of the allowing statements
 
 
 def decide(
@@ -374,13 +375,13 @@ def decide(
     ]
     by_resource = hits(named, "Allow", principal.arn)
     if by_resource:
-        return Decision(True, f"resource policy {by_resource}")
+        return Decision(True, f"resource policy {by_resource}", tuple(by_resource))
     by_identity = hits(identity, "Allow")
     if not by_identity:
         return Decision(False, "no identity-policy allow")
     if boundary is not None and not hits(boundary, "Allow"):
         return Decision(False, f"allowed by {by_identity} but not by the permissions boundary")
-    return Decision(True, f"identity {by_identity}")
+    return Decision(True, f"identity {by_identity}", tuple(by_identity))
 
 
 def allowed(

@@ -121,7 +121,17 @@ def _policies_of(synth: Synth, role: Resource) -> list[Mapping[str, Any]]:
             arn = str(r.inputs["policyArn"])
             if arn not in AWS_MANAGED:
                 raise AssertionError(f"{role.name} attaches {arn}: copy it into AWS_MANAGED")
-            out.append(AWS_MANAGED[arn])
+            # Managed statements have no Sid: name them after the policy for the grants table.
+            managed = AWS_MANAGED[arn]
+            label = arn.rsplit("/", 1)[1]
+            out.append(
+                {
+                    **managed,
+                    "Statement": [
+                        {"Sid": f"{label}#{i}", **st} for i, st in enumerate(managed["Statement"])
+                    ],
+                }
+            )
     for inline in role.inputs.get("inlinePolicies") or []:
         out.append(_json(inline["policy"]))
     return out
