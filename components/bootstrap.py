@@ -279,15 +279,27 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
         ),
         # ECS task definitions and services of the preview.
         # ECS: the preview's own cluster, task definitions and services.
+        # Creates scoped by the preview tags alone (their services take "*" or a new ARN;
+        # one statement because the role's inline policies are capped at 10,240 characters).
+        # iam:TagRole: CreateRole with tags is also authorized as TagRole, which has no
+        # iam:PermissionsBoundary key (Service Authorization Reference): tags only.
         _tagged_create(
             [
                 "ecs:CreateCluster",
                 "ecs:RegisterTaskDefinition",
                 "ecs:CreateService",
                 "ecs:TagResource",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:AddTags",
+                "acm:RequestCertificate",
+                "acm:AddTagsToCertificate",
+                "iam:TagRole",
             ],
             ["*"],
-            "EcsCreateTagged",
+            "CreateTagged",
         ),
         _tagged_change(
             [
@@ -306,17 +318,6 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             "EcsChangeTagged",
         ),
         # Target group + listener rule on the shared ALB (or a dedicated ALB), tagged.
-        _tagged_create(
-            [
-                "elasticloadbalancing:CreateTargetGroup",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:AddTags",
-            ],
-            ["*"],
-            "ElbCreateTagged",
-        ),
         _tagged_change(
             [
                 "elasticloadbalancing:Modify*",
@@ -366,6 +367,16 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             ["arn:aws:ec2:*:*:security-group-rule/*"],
             "SgRuleCreateTagged",
         ),
+        # Inline rules of the preview's own groups are authorized one by one without tags
+        # (EC2 authorizes the group, tagged, and the new rule). Untagged rules only: a rule
+        # with tags must carry the preview's (above).
+        {
+            "Sid": "SgInlineRules",
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"],
+            "Resource": "arn:aws:ec2:*:*:security-group-rule/*",
+            "Condition": {"Null": {"aws:TagKeys": "true"}},
+        },
         # Aurora copy-on-write clone of staging (never prod: see the deny) + its instance.
         _allow(
             ["rds:RestoreDBClusterToPointInTime"],
@@ -374,6 +385,8 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                 f"arn:aws:rds:*:*:cluster:{STAGING_PREFIX}-*",
                 "arn:aws:rds:*:*:subgrp:*",
                 "arn:aws:rds:*:*:cluster-pg:*",
+                # Restore and CreateDBInstance are also authorized on the (default) option group.
+                "arn:aws:rds:*:*:og:default:aurora-*",
             ],
             "RdsClone",
         ),
@@ -392,6 +405,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                 f"arn:aws:rds:*:*:db:{p}*",
                 "arn:aws:rds:*:*:subgrp:*",
                 "arn:aws:rds:*:*:pg:*",
+                "arn:aws:rds:*:*:og:default:aurora-*",
             ],
             "RdsPreview",
         ),
@@ -400,7 +414,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
         {
             "Sid": "IamCreateBoundedTagged",
             "Effect": "Allow",
-            "Action": ["iam:CreateRole", "iam:TagRole"],
+            "Action": ["iam:CreateRole"],
             "Resource": "arn:aws:iam::*:role/*",
             "Condition": {
                 "StringEquals": {
@@ -408,6 +422,17 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                     "aws:RequestTag/managed-by": MANAGED_BY,
                 },
                 "Null": {"aws:RequestTag/preview:pr": "false"},
+            },
+        },
+        # Tagging (CreateTagged) must not adopt another stack's role into the preview's reach.
+        {
+            "Sid": "IamNoRetagOfOtherRoles",
+            "Effect": "Deny",
+            "Action": ["iam:TagRole", "iam:UntagRole"],
+            "Resource": "arn:aws:iam::*:role/*",
+            "Condition": {
+                "Null": {"aws:ResourceTag/environment": "false"},
+                "StringNotLike": {"aws:ResourceTag/environment": "pr-*"},
             },
         },
         {
@@ -532,7 +557,6 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             "SearchDedicated",
         ),
         # Dedicated-ALB option: its own certificate.
-        _tagged_create(["acm:RequestCertificate", "acm:AddTagsToCertificate"], ["*"], "AcmCreate"),
         _tagged_change(["acm:DeleteCertificate"], ["*"], "AcmDelete"),
     ]
     if args.preview_zone:

@@ -72,7 +72,12 @@ class SmokeGate(pulumi.ComponentResource):
             boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
-            managed={f"{name}-health-vpc": iam.LAMBDA_VPC_POLICY},
+        )
+        eni_access = aws.iam.RolePolicyAttachment(
+            f"{name}-health-vpc",
+            role=lambda_role.name,
+            policy_arn=iam.LAMBDA_VPC_POLICY,
+            opts=child,
         )
         function_name = naming.dns_label(prefix, "health")
         aws.cloudwatch.LogGroup(
@@ -96,7 +101,8 @@ class SmokeGate(pulumi.ComponentResource):
                 "security_group_ids": args.security_group_ids,
             },
             tags=args.tags,
-            opts=child,
+            # Lambda refuses a VPC function whose role cannot manage ENIs yet: attach first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[eni_access]),
         )
         execution = iam.service_role(
             f"{name}-tools-execution",

@@ -16,7 +16,7 @@ import click
 @click.option(
     "--stack",
     "stack_name",
-    help="Synthesize a long-lived stack (staging or prod) from Pulumi.<stack>.yaml.",
+    help="Synthesize a long-lived stack (staging, prod or bootstrap) from Pulumi.<stack>.yaml.",
 )
 @click.option(
     "--config",
@@ -59,10 +59,10 @@ def synth(
             hint="e.g. `preview synth --pr 123` or `preview synth --stack staging`",
         )
     if stack_name is not None:
-        if stack_name not in ("staging", "prod"):
+        if stack_name not in ("staging", "prod", "bootstrap"):
             raise UsageError(
                 f"--stack {stack_name!r} is not a long-lived stack",
-                hint="use --stack staging or --stack prod; for a preview use --pr N",
+                hint="use --stack staging, prod or bootstrap; for a preview use --pr N",
             )
         stack = stack_name
         config = configfile.stack_file_config(stack, config_file)

@@ -1,0 +1,389 @@
+"""Runs the code each principal runs, against moto, and records its AWS calls (once a session).
+
+The scenarios are the real adapters of `preview up/down/reap` (Step Functions smoke gate, the
+failed task's log, the tagging API, the stray deleter, the S3 state lock) and the smoke state
+machine as moto's ASL interpreter runs it; what they call is recorded by botocore events
+(tests/authz/recorder.py), not written down here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+
+from tests.authz.calls import (
+    PASSED_ROLES,
+    Authorization,
+    authorizations,
+    passed_roles,
+    resources_of,
+)
+from tests.authz.recorder import ApiCall, Recorder
+
+REGION = "us-east-1"
+ORPHAN = 41
+# The bucket of the example bootstrap config (Pulumi.bootstrap.yaml), which the policies name.
+STATE_BUCKET = "example-pulumi-state"
+BOUNDARY = "arn:aws:iam::123456789012:policy/pp-preview-boundary"
+
+# The principals whose calls are recorded (names match tests/authz/principals.py).
+PREVIEW, REAPER = "preview-role", "reaper-role"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/authz/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.authz)
+
+
+def _tags_of(arn: str) -> dict[str, str]:
+    """The condition keys of `arn` as moto holds it (aws:ResourceTag/*, a role's boundary)."""
+    if ":iam::" in arn and ":role/" in arn:
+        iam = boto3.client("iam", REGION)
+        try:
+            role = iam.get_role(RoleName=arn.rsplit("/", 1)[1])["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            return {}
+        # The boundary a role has is what iam:PermissionsBoundary sees for changes to it.
+        ctx = {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in role.get("Tags", [])}
+        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        return ctx | ({"iam:PermissionsBoundary": boundary} if boundary else {})
+    if ":ec2:" in arn and ":security-group-rule/" in arn:
+        ec2 = boto3.client("ec2", REGION)
+        rules = ec2.describe_security_group_rules(SecurityGroupRuleIds=[arn.rsplit("/", 1)[1]])
+        return {
+            f"aws:ResourceTag/{t['Key']}": t["Value"]
+            for r in rules["SecurityGroupRules"]
+            for t in r.get("Tags", [])
+        }
+    tagging = boto3.client("resourcegroupstaggingapi", REGION)
+    for page in tagging.get_paginator("get_resources").paginate():
+        for item in page["ResourceTagMappingList"]:
+            if item["ResourceARN"] == arn:
+                return {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in item.get("Tags", [])}
+    return {}
+
+
+class Recording:
+    """The recorded calls and the authorizations AWS makes for each."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.recorder.on_call = self._read_tags
+        self.authorizations: list[Authorization] = []
+        self.unmapped: list[str] = []
+
+    @staticmethod
+    def _read_tags(call: ApiCall) -> None:
+        try:
+            arns = resources_of(call)
+        except KeyError:
+            return  # reported by map_all
+        call.tags.update({arn: _tags_of(arn) for arn in arns if arn.startswith("arn:")})
+        ecs = boto3.client("ecs", REGION)
+        roles = passed_roles(
+            call, lambda td: ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]
+        )
+        call.tags[PASSED_ROLES] = {role: _tags_of(role) for role in roles}
+
+    def map_all(self) -> None:
+        for call in self.recorder.calls:
+            try:
+                self.authorizations += authorizations(call)
+            except KeyError as exc:
+                self.unmapped.append(f"{call.principal}: {call.service}.{call.operation} ({exc})")
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        return self.recorder.calls
+
+
+def _moto() -> Any:
+    from moto import mock_aws
+
+    config: Any = {
+        "stepfunctions": {"execute_state_machine": True},
+        "iam": {"load_aws_managed_policies": True},
+        "lambda": {"use_docker": False},
+    }
+    return mock_aws(config=config)
+
+
+def _reap_scenario(rec: Recorder) -> None:
+    """`preview reap` of a closed PR whose stack is gone: every kind of stray, deleted."""
+    with _moto():
+        _reap(rec)
+
+
+def _reap(rec: Recorder) -> None:
+    from preview import aws
+    from preview.domain import TaggedResource
+    from preview.ports import Deps
+    from preview.reap import reap
+    from preview.settings import Settings
+    from preview.strays import StrayDeleter
+    from tests.cli.conftest import REPO_ROOT
+    from tests.cli.fakes import Clock, FakeAutomation, FakeReporter
+    from tests.cli.test_strays import _kv, _preview, _staging, _tags
+
+    _preview(ORPHAN)
+    # A preview stack creates no SNS topic, secret, parameter or alarm (see the synthesized
+    # pr-12 graph), so no preview role could have left one: those are the test's, not ours.
+    for arn in [
+        r.arn for r in aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)).find()
+    ]:
+        if arn.split(":")[2] in ("sns", "secretsmanager", "ssm", "cloudwatch"):
+            _delete_foreign(arn)
+    ec2 = boto3.client("ec2", REGION)
+    ec2.authorize_security_group_ingress(
+        GroupId=_staging(),
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": []}
+            | {"IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
+        ],
+        TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": _kv(_tags(ORPHAN))}],
+    )
+    iam = boto3.client("iam", REGION)
+    doc = json.dumps({"Version": "2012-10-17", "Statement": []})
+    allow = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
+    iam.create_policy(
+        PolicyName="pp-preview-boundary",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    iam.create_role(
+        RoleName="app-task-1a2b",
+        AssumeRolePolicyDocument=doc,
+        Tags=_kv(_tags(ORPHAN)),
+        PermissionsBoundary=BOUNDARY,
+    )
+    iam.put_role_policy(
+        RoleName="app-task-1a2b",
+        PolicyName="inline",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    iam.attach_role_policy(
+        RoleName="app-task-1a2b",
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    )
+    clock = Clock()
+    settings = Settings(repository="acme/shop", config_template=REPO_ROOT / "preview.yaml")
+    deps = Deps(
+        settings=settings,
+        automation=FakeAutomation(clock),
+        reporter=FakeReporter(set()),
+        tagged=aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)),
+        strays=StrayDeleter(REGION, sleep=clock.sleep),
+        now=clock.now,
+        sleep=clock.sleep,
+        out=lambda line: None,
+    )
+    role = iam.get_role(RoleName="app-task-1a2b")["Role"]["Arn"]
+    rule = ec2.describe_security_group_rules(
+        Filters=[{"Name": "tag:preview:pr", "Values": [str(ORPHAN)]}]
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    with rec.acting(REAPER):
+        result = reap(deps)
+        # The tagging API does not list IAM roles or security-group rules in moto; the
+        # reaper's deleter gets them the same way from AWS's.
+        outcomes = StrayDeleter(REGION).delete(
+            [
+                TaggedResource(role, ORPHAN, None),
+                TaggedResource(
+                    f"arn:aws:ec2:{REGION}:123456789012:security-group-rule/{rule}", ORPHAN, None
+                ),
+            ]
+        )
+    failed = [r for r in result.rows if r.action in ("failed", "manual")]
+    failed += [o for o in outcomes if o.action != "deleted"]
+    assert not failed, failed
+
+
+def _delete_foreign(arn: str) -> None:
+    service, name = arn.split(":")[2], arn.split(":", 5)[5]
+    if service == "sns":
+        boto3.client("sns", REGION).delete_topic(TopicArn=arn)
+    elif service == "secretsmanager":
+        boto3.client("secretsmanager", REGION).delete_secret(
+            SecretId=arn, ForceDeleteWithoutRecovery=True
+        )
+    elif service == "ssm":
+        boto3.client("ssm", REGION).delete_parameter(Name=name.removeprefix("parameter"))
+    else:
+        boto3.client("cloudwatch", REGION).delete_alarms(AlarmNames=[name.split(":", 1)[1]])
+
+
+def _lock_scenario(rec: Recorder) -> None:
+    """`preview up/down` finding and breaking a dead holder's lock in the S3 state backend."""
+    from preview.automation import PulumiAutomation
+
+    with _moto():
+        s3 = boto3.client("s3", REGION)
+        s3.create_bucket(Bucket=STATE_BUCKET)
+        key = ".pulumi/locks/organization/preview-platform/pr-12/abc.json"
+        body = {"pid": 7, "username": "ci", "hostname": "h", "timestamp": "2030-01-10T11:00:00Z"}
+        s3.put_object(Bucket=STATE_BUCKET, Key=key, Body=json.dumps(body).encode())
+        adapter = PulumiAutomation(
+            work_dir=".", backend_url=f"s3://{STATE_BUCKET}", project="preview-platform"
+        )
+        with rec.acting(PREVIEW):
+            lock = adapter.lock("pr-12")
+            assert lock is not None
+            adapter.break_lock("pr-12", lock)
+
+
+def _smoke_scenario(rec: Recorder) -> None:
+    """`preview up`'s gate: start the state machine, poll, read the failed task's log; the
+    state machine runs the tools tasks and the health Lambda (moto's ASL interpreter). Names
+    and tags are the synthesized pr-12 stack's, so the real policies judge real ARNs."""
+    from moto.moto_api import state_manager
+
+    from preview import aws
+    from smoke.definition import SmokeTargets, build_definition
+    from smoke.health import handler as health_handler
+    from tests.authz.principals import preview_stack
+    from tests.smoke.conftest import SHA
+    from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
+
+    stack = preview_stack()
+    names = {r.name: r.inputs for r in stack.resources if r.custom}
+    tags = {k: str(v) for k, v in (names["cluster-ecs"].get("tags") or {}).items()}
+    exit_codes: dict[str, int] = {}
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
+    try:
+        with (
+            _healthy_app() as url,
+            _moto(),
+            ecs_sync_casing(),
+            container_exit_codes(lambda cmd, env, arn: exit_codes.get(cmd[0] if cmd else "", 0)),
+            lambda_runtime(health_handler),
+        ):
+            ec2, ecs, iam = (boto3.client(s, REGION) for s in ("ec2", "ecs", "iam"))
+            log_group = names["smoke-logs"]["name"]
+            boto3.client("logs", REGION).create_log_group(logGroupName=log_group, tags=tags)
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+            group = ec2.create_security_group(GroupName="tools", Description="t", VpcId=vpc)
+            kv = [{"Key": k, "Value": v} for k, v in tags.items()]
+            role = {
+                n: iam.create_role(RoleName=f"{n}-1a2b3c", AssumeRolePolicyDocument="{}", Tags=kv)[
+                    "Role"
+                ]["Arn"]
+                for n in (
+                    "app-task",
+                    "smoke-tools-execution",
+                    "smoke-health-role",
+                    "smoke-sfn-role",
+                )
+            }
+            cluster = ecs.create_cluster(
+                clusterName=names["cluster-ecs"]["name"],
+                tags=[{"key": k, "value": v} for k, v in tags.items()],
+            )["cluster"]["clusterArn"]
+            task_definition = ecs.register_task_definition(
+                family=names["smoke-tools"]["family"],
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu="256",
+                memory="512",
+                taskRoleArn=role["app-task"],
+                executionRoleArn=role["smoke-tools-execution"],
+                containerDefinitions=[{"name": "tools", "image": "t:1", "cpu": 256, "memory": 512}],
+                tags=[{"key": k, "value": v} for k, v in tags.items()],
+            )["taskDefinition"]["taskDefinitionArn"]
+            function = boto3.client("lambda", REGION).create_function(
+                FunctionName=names["smoke-health"]["name"],
+                Runtime="python3.12",
+                Role=role["smoke-health-role"],
+                Handler="health.handler",
+                Code={"ZipFile": b"stand-in: the handler runs in-process"},
+                Tags=tags,
+            )["FunctionArn"]
+            targets = SmokeTargets(
+                cluster_arn=cluster,
+                tools_task_definition_arn=task_definition,
+                tools_container_name="tools",
+                subnets=[subnet],
+                security_groups=[group["GroupId"]],
+                health_function_arn=function,
+                base_url=url,
+                health_url=f"{url}/healthz",
+                expected_sha=SHA,
+                execution_role_arn=role["smoke-tools-execution"],
+                task_role_arn=role["app-task"],
+                health_deadline_seconds=2,
+                health_interval_seconds=1,
+                health_backoff_rate=1.0,
+                health_max_delay_seconds=1,
+                health_request_timeout_seconds=2,
+            )
+            sfn = aws.client("stepfunctions", REGION)
+            machine = sfn.create_state_machine(
+                name=names["smoke-machine"]["name"],
+                definition=json.dumps(build_definition(targets)),
+                roleArn=role["smoke-sfn-role"],
+                tags=[{"key": k, "value": v} for k, v in tags.items()],
+            )["stateMachineArn"]
+            smoke = aws.StepFunctionsSmoke(
+                sfn, timeout_s=120, logs=aws.client("logs", REGION), poll_s=0.1
+            )
+            with rec.acting(PREVIEW):
+                ok = smoke.run(machine, "pr-12-ok", {}, log_group)
+            assert ok.status == "SUCCEEDED", ok
+            exit_codes["smoke"] = 1
+            with rec.acting(PREVIEW):
+                failed = smoke.run(machine, "pr-12-failed", {}, log_group)
+            assert failed.status == "FAILED", failed
+    finally:
+        state_manager.unset_transition("ecs::task")
+
+
+@contextmanager
+def _healthy_app() -> Iterator[str]:
+    """A loopback app whose /healthz reports the expected sha (what the health Lambda GETs)."""
+    from tests.smoke.conftest import SHA
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"status": "ok", "sha": SHA}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def recording() -> Iterator[Recording]:
+    """Every scenario, each in a fresh moto account, recorded once for the whole session."""
+    out = Recording()
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    with mock.patch.dict(os.environ, env), out.recorder.installed():
+        for scenario in (_reap_scenario, _lock_scenario, _smoke_scenario):
+            scenario(out.recorder)
+    out.map_all()
+    yield out
