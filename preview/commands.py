@@ -33,6 +33,7 @@ def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
 
     token = settings.github_token.get_secret_value()
     register_secret(token)
+    register_secret(settings.oidc_client_secret.get_secret_value())
     # Credentials the job environment hands to Pulumi and AWS must never be echoed either.
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY"):
         register_secret(os.environ.get(name, ""))
@@ -42,6 +43,7 @@ def build_deps(settings: Settings, *, need_github: bool = True) -> Deps:
             work_dir=settings.work_dir,
             project=settings.project,
             backend_url=settings.pulumi_backend_url,
+            secrets_provider=settings.secrets_provider,
         ),
         out=_echo,
         extras=_synth_extras,
