@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.synth.graph import Graph, ResourceLike
 
 # Seconds from create call to usable, per resource type.

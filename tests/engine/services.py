@@ -106,8 +106,10 @@ def start_moto(
             stdout=fh,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=die_with_parent(),
+            # No preexec_fn: by now this process runs gRPC threads (the Automation API's
+            # inline-program server), and Python code between fork and exec can crash there.
         )
+    atexit.register(lambda: proc.kill() if proc.poll() is None else None)
     moto = MotoServer(proc, port, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

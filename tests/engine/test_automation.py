@@ -24,7 +24,8 @@ import pulumi
 import pytest
 
 from preview.automation import PulumiAutomation, Secret, StackLocked, StackNotFound
-from preview.lifecycle import Deps, _wait_for_lock
+from preview.locking import wait_for_lock
+from preview.ports import Deps
 from preview.settings import Settings
 from tests.engine.conftest import PROJECT, Backend, make_backend
 from tests.engine.services import REGION, ROOT
@@ -236,7 +237,7 @@ def _deps(world: World, *, lock_wait_s: float, out: list[str]) -> Deps:
 
 def test_held_lock_is_stack_locked_and_waited_for(world: World, tmp_path: Path) -> None:
     """While another process updates pr-20, `up` gets the real ConcurrentUpdateError as
-    StackLocked; the lock names that process; `_wait_for_lock` waits until it is released."""
+    StackLocked; the lock names that process; `wait_for_lock` waits until it is released."""
     a = world.adapter()
     a.up("pr-20", preview_config(20), lambda line: None)
     holder = _hold(world, "pr-20", tmp_path)
@@ -249,7 +250,7 @@ def test_held_lock_is_stack_locked_and_waited_for(world: World, tmp_path: Path) 
         out: list[str] = []
         deps = _deps(world, lock_wait_s=120, out=out)
         threading_release(holder, after_s=1.5)
-        _wait_for_lock(deps, "pr-20")
+        wait_for_lock(deps, "pr-20")
     finally:
         if holder.proc.poll() is None:
             holder.let_go()
@@ -273,7 +274,7 @@ def test_live_lock_is_never_broken(world: World, tmp_path: Path) -> None:
     try:
         out: list[str] = []
         with pytest.raises(StackLocked, match="live update"):
-            _wait_for_lock(_deps(world, lock_wait_s=2, out=out), "pr-21")
+            wait_for_lock(_deps(world, lock_wait_s=2, out=out), "pr-21")
         assert a.lock("pr-21") is not None
     finally:
         holder.let_go()
@@ -292,7 +293,7 @@ def test_stale_lock_of_a_killed_cli_is_broken(world: World, tmp_path: Path) -> N
     with pytest.raises(StackLocked):
         a.up("pr-22", preview_config(22), lambda line: None)
     out: list[str] = []
-    _wait_for_lock(_deps(world, lock_wait_s=30, out=out), "pr-22")
+    wait_for_lock(_deps(world, lock_wait_s=30, out=out), "pr-22")
     assert any("breaking the lock" in line for line in out)
     assert a.lock("pr-22") is None
     assert a.up("pr-22", preview_config(22, sha="0123abc"), lambda line: None)["sha"] == "0123abc"

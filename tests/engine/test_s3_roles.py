@@ -4,7 +4,7 @@ moto runs with IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT): the first calls m
 user, everything after is judged by the caller's policies. The bucket holds the README's layout
 (one project; stacks bootstrap, staging, prod, pr-1, pr-2), written by the real CLI as admin.
 The preview and reaper roles carry the inline policies that the bootstrap program synthesizes
-(preview.harness over __main__.py, stack `bootstrap`), and the CLI runs with credentials from
+(preview.synth.harness over __main__.py, stack `bootstrap`), and the CLI runs with credentials from
 moto's STS for them.
 
 What moto models and what it does not, and so what is judged where:
@@ -52,7 +52,7 @@ SHAS = {"pr-1": "1111111aaaa", "pr-2": "2222222bbbb"}
 
 def _synthesized_policies() -> dict[str, dict[str, Any]]:
     """The roles' inline policies as the bootstrap program creates them."""
-    from preview import harness
+    from preview.synth import harness
 
     synth = harness.synthesize(
         "bootstrap",
@@ -222,16 +222,16 @@ def _run(account: Account, role: str, *args: str, program: Any = None) -> Result
     patch = pytest.MonkeyPatch()
     if program is not None:
         # The only difference from production: the inline program instead of __main__.py.
-        import preview.commands as commands
+        import preview.wiring as wiring
 
-        real = commands.build_deps
+        real = wiring.build_deps
 
         def build(settings: Any, **kw: Any) -> Any:
             deps = real(settings, **kw)
             deps.automation.program = program  # type: ignore[attr-defined]
             return deps
 
-        patch.setattr(commands, "build_deps", build)
+        patch.setattr(wiring, "build_deps", build)
     try:
         return runner.invoke(cli, list(args), env=account.cli_env(role), catch_exceptions=True)
     finally:
@@ -291,7 +291,7 @@ def test_reap_dry_run_as_the_reaper_role(account: Account) -> None:
 
 def test_outputs_of_prod_stay_denied_to_the_preview_role(account: Account) -> None:
     """Through the adapter too: prod's outputs are refused, not silently empty."""
-    from preview.errors import PreviewError
+    from contracts.errors import PreviewError
 
     a = PulumiAutomation(
         work_dir=ROOT,

@@ -27,7 +27,7 @@ ROLE_OF_VARIABLE = {
 
 def _max_sessions() -> dict[str, int]:
     """MaxSessionDuration of each role as the bootstrap program creates it."""
-    from preview import harness
+    from preview.synth import harness
 
     synth = harness.synthesize(
         "bootstrap", {"githubOrg": "acme", "githubRepo": "shop", "aws:region": "us-east-1"}
