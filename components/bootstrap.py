@@ -86,7 +86,8 @@ class GithubIdentityArgs(BaseModel):
     # Only one provider per URL may exist in an account: reuse it if another stack made it.
     existing_provider_arn: str | None = None
     deploy_policy_arns: tuple[str, ...] = (POWER_USER,)
-    max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
+    # Covers the longest job (90 min): credentials must not expire mid-`pulumi up`. IAM: 1-12 h.
+    max_session_seconds: int = Field(default=7200, ge=3600, le=43200)
     tags: dict[str, str] = Field(default_factory=dict)
 
     def __init__(self, **values: Any) -> None:

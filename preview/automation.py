@@ -14,6 +14,12 @@ under `.pulumi/locks/organization/<project>/<stack>/<uuid>.json` holding `pid`, 
 `hostname` and `timestamp`; `lock()` reads it and `break_lock()` deletes exactly that file.
 On Pulumi Cloud the service itself expires dead updates, so `lock()` returns None there and the
 pipeline can only wait (it never calls `pulumi cancel`, which would kill a live update).
+
+Listing. On a DIY backend `pulumi stack ls` reads the checkpoint of every stack of the project,
+which the preview role may not do for `prod` or `bootstrap` (IAM denies the GetObject, and the
+whole listing fails). So on s3:// and file:// the adapter lists the checkpoint *keys* under
+`.pulumi/stacks/<project>/` itself (s3:ListBucket, no object is read): the name comes from the
+key, the last update from the object's modification time, "in progress" from the lock keys.
 """
 
 from __future__ import annotations
@@ -26,11 +32,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from contracts.errors import LockedError, NotFoundError, UnavailableError, UsageError
 
 Output = Callable[[str], None]
+Program = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A config value Pulumi must store encrypted (`pulumi config set --secret`)."""
+
+    value: str
+
+    def __repr__(self) -> str:  # never leaks through a log line or a traceback
+        return "Secret(***)"
 
 
 class StackLocked(LockedError):
@@ -146,7 +163,12 @@ StackFactory = Callable[[str, bool], Any]  # (stack name, create if missing) -> 
 
 
 class PulumiAutomation:
-    """The real adapter: `pulumi.automation` over the program in `work_dir`."""
+    """The real adapter: `pulumi.automation` over the program in `work_dir`.
+
+    `program` replaces the work-dir program with an inline one (the real engine runs inline
+    programs without the Python language host: the tests use it); everything else is the same.
+    `secrets_provider` is passed when a stack is created (`awskms://...`; empty: passphrase).
+    """
 
     def __init__(
         self,
@@ -156,21 +178,42 @@ class PulumiAutomation:
         backend_url: str,
         env: Mapping[str, str] | None = None,
         stack_factory: StackFactory | None = None,
+        program: Program | None = None,
+        secrets_provider: str = "",
+        pulumi_command: Any = None,
     ) -> None:
         self.work_dir = work_dir
         self.project = project
         self.backend_url = backend_url
         self.env = {**(env or {}), **({"PULUMI_BACKEND_URL": backend_url} if backend_url else {})}
+        self.program = program
+        self.secrets_provider = secrets_provider
+        self.pulumi_command = pulumi_command
         self._stack_factory = stack_factory or self._default_stack
 
     def _opts(self) -> Any:
         from pulumi import automation as auto
 
-        return auto.LocalWorkspaceOptions(work_dir=str(self.work_dir), env_vars=dict(self.env))
+        return auto.LocalWorkspaceOptions(
+            work_dir=None if self.program else str(self.work_dir),
+            env_vars=dict(self.env),
+            secrets_provider=self.secrets_provider or None,
+            pulumi_command=self.pulumi_command,
+            project_settings=(
+                auto.ProjectSettings(name=self.project, runtime="python") if self.program else None
+            ),
+        )
 
     def _default_stack(self, name: str, create: bool) -> Any:
         from pulumi import automation as auto
 
+        if self.program is not None:
+            kw: dict[str, Any] = {
+                "project_name": self.project,
+                "program": self.program,
+                "opts": self._opts(),
+            }
+            return (auto.create_or_select_stack if create else auto.select_stack)(name, **kw)
         if create:
             return auto.create_or_select_stack(name, work_dir=str(self.work_dir), opts=self._opts())
         return auto.select_stack(name, work_dir=str(self.work_dir), opts=self._opts())
@@ -187,8 +230,12 @@ class PulumiAutomation:
     def list_stacks(self) -> list[StackSummary]:
         from pulumi import automation as auto
 
+        if urlparse(self.backend_url).scheme in ("s3", "file"):
+            diy: list[StackSummary] = self._call("*", self._list_diy)
+            return diy
+
         def run() -> list[StackSummary]:
-            ws = auto.LocalWorkspace(work_dir=str(self.work_dir), env_vars=dict(self.env))
+            ws = auto.LocalWorkspace(**self._ws_kwargs())
             return [
                 StackSummary(
                     name=s.name.rsplit("/", 1)[-1],
@@ -202,13 +249,65 @@ class PulumiAutomation:
         result: list[StackSummary] = self._call("*", run)
         return result
 
+    def _ws_kwargs(self) -> dict[str, Any]:
+        opts = self._opts()
+        return {
+            "work_dir": opts.work_dir,
+            "env_vars": opts.env_vars,
+            "pulumi_command": opts.pulumi_command,
+            "project_settings": opts.project_settings,
+        }
+
+    def _list_diy(self) -> list[StackSummary]:
+        """Stacks of the project from the checkpoint keys alone (see the module docstring)."""
+        url = urlparse(self.backend_url)
+        base = self._base()
+        stacks_dir = "/".join(p for p in (base, ".pulumi/stacks", self.project) if p)
+        locks_dir = "/".join(p for p in (base, ".pulumi/locks/organization", self.project) if p)
+        checkpoints: dict[str, datetime] = {}
+        locked: set[str] = set()
+        if url.scheme == "file":
+            root = Path(stacks_dir)
+            for f in root.iterdir() if root.is_dir() else []:
+                name = _checkpoint_name(f.name)
+                if name:
+                    checkpoints[name] = datetime.fromtimestamp(f.stat().st_mtime, UTC)
+            lroot = Path(locks_dir)
+            for d in lroot.iterdir() if lroot.is_dir() else []:
+                if any(d.glob("*.json")):
+                    locked.add(d.name)
+        else:
+            s3 = self._s3()
+            for obj in _list_keys(s3, url.netloc, stacks_dir + "/"):
+                name = _checkpoint_name(obj["Key"][len(stacks_dir) + 1 :])
+                if name:
+                    checkpoints[name] = obj["LastModified"]
+            for obj in _list_keys(s3, url.netloc, locks_dir + "/"):
+                rest = obj["Key"][len(locks_dir) + 1 :]
+                if rest.endswith(".json") and "/" in rest:
+                    locked.add(rest.split("/", 1)[0])
+        return [
+            StackSummary(
+                name=name,
+                last_update=_parse_time(when),
+                update_in_progress=name in locked,
+                resource_count=None,
+            )
+            for name, when in sorted(checkpoints.items())
+        ]
+
     def up(self, stack: str, config: Mapping[str, Any], on_output: Output) -> dict[str, Any]:
         from pulumi import automation as auto
 
         def run() -> dict[str, Any]:
             st = self._stack_factory(stack, True)
             st.set_all_config(
-                {k: auto.ConfigValue(value=_config_text(v)) for k, v in config.items()}
+                {
+                    k: auto.ConfigValue(value=v.value, secret=True)
+                    if isinstance(v, Secret)
+                    else auto.ConfigValue(value=_config_text(v))
+                    for k, v in config.items()
+                }
             )
             result = st.up(on_output=on_output, color="never")
             return {k: v.value for k, v in result.outputs.items()}
@@ -243,13 +342,44 @@ class PulumiAutomation:
 
     # --- locks (DIY backends) ---------------------------------------------------------------
 
+    def _base(self) -> str:
+        """Path (file://) or key prefix (s3://) of the backend's `.pulumi` directory's parent."""
+        url = urlparse(self.backend_url)
+        base = (url.netloc + url.path) if url.scheme == "file" else url.path.lstrip("/")
+        return base.rstrip("/")
+
+    def _s3(self) -> Any:
+        """An S3 client for the backend bucket, honouring the URL's endpoint/region parameters
+        (the query string the Pulumi CLI itself understands: endpoint, disableSSL, region,
+        s3ForcePathStyle) and the credentials in `env`."""
+        import boto3
+        from botocore.config import Config
+
+        query = dict(parse_qsl(urlparse(self.backend_url).query))
+        kwargs: dict[str, Any] = {}
+        if query.get("endpoint"):
+            scheme = "http" if query.get("disableSSL", "").lower() == "true" else "https"
+            endpoint = query["endpoint"]
+            kwargs["endpoint_url"] = endpoint if "://" in endpoint else f"{scheme}://{endpoint}"
+        if query.get("region") or self.env.get("AWS_REGION"):
+            kwargs["region_name"] = query.get("region") or self.env.get("AWS_REGION")
+        if query.get("s3ForcePathStyle", "").lower() == "true":
+            kwargs["config"] = Config(s3={"addressing_style": "path"})
+        for key, env in (
+            ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+            ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+            ("aws_session_token", "AWS_SESSION_TOKEN"),
+        ):
+            if self.env.get(env):
+                kwargs[key] = self.env[env]
+        return boto3.client("s3", **kwargs)
+
     def _lock_dir(self, stack: str) -> str | None:
         url = urlparse(self.backend_url)
         if url.scheme not in ("file", "s3"):
             return None
-        base = (url.netloc + url.path) if url.scheme == "file" else url.path.lstrip("/")
         return "/".join(
-            p for p in (base.rstrip("/"), ".pulumi/locks/organization", self.project, stack) if p
+            p for p in (self._base(), ".pulumi/locks/organization", self.project, stack) if p
         )
 
     def lock(self, stack: str) -> LockInfo | None:
@@ -260,11 +390,12 @@ class PulumiAutomation:
         if url.scheme == "file":
             files = sorted(Path(lock_dir).glob("*.json")) if Path(lock_dir).is_dir() else []
             return _parse_lock(files[0].read_text(), str(files[0])) if files else None
-        import boto3
-
-        s3 = boto3.client("s3")
-        listing = s3.list_objects_v2(Bucket=url.netloc, Prefix=lock_dir + "/")
-        keys = sorted(o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".json"))
+        s3 = self._s3()
+        keys = sorted(
+            o["Key"]
+            for o in _list_keys(s3, url.netloc, lock_dir + "/")
+            if o["Key"].endswith(".json")
+        )
         if not keys:
             return None
         body = s3.get_object(Bucket=url.netloc, Key=keys[0])["Body"].read().decode()
@@ -275,9 +406,24 @@ class PulumiAutomation:
         if url.scheme == "file":
             Path(lock.key).unlink(missing_ok=True)
         elif url.scheme == "s3":
-            import boto3
+            self._s3().delete_object(Bucket=url.netloc, Key=lock.key)
 
-            boto3.client("s3").delete_object(Bucket=url.netloc, Key=lock.key)
+
+def _list_keys(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        out.extend(page.get("Contents", []))
+    return out
+
+
+def _checkpoint_name(filename: str) -> str | None:
+    """`pr-12.json` or `pr-12.json.gz` -> `pr-12`; backups, history and subfolders -> None."""
+    if "/" in filename:
+        return None
+    for suffix in (".json", ".json.gz"):
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)] or None
+    return None
 
 
 def _parse_lock(text: str, key: str) -> LockInfo:

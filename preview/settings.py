@@ -70,6 +70,21 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.-]{1,100}$",
         description="Pulumi project name",
     )
+    secrets_provider: str = Field(
+        default="",
+        pattern=r"^$|^passphrase$|^(awskms|azurekeyvault|gcpkms|hashivault)://\S+$",
+        description=(
+            "Secrets provider of new pr-<N> stacks, e.g. awskms://alias/pulumi?region=eu-west-1 "
+            "(the bootstrap's secretsKmsKeyArn); empty: passphrase (PULUMI_CONFIG_PASSPHRASE)"
+        ),
+    )
+    oidc_client_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Client secret of urlProtection oidc; `up` stores it encrypted as the stack's "
+            "oidcClientSecret (CI passes it from a repository secret; never printed)"
+        ),
+    )
     work_dir: Path = Field(
         default=Path("."), description="Directory holding Pulumi.yaml and __main__.py"
     )

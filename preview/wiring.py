@@ -44,6 +44,7 @@ def build_deps(
             work_dir=settings.work_dir,
             project=settings.project,
             backend_url=settings.pulumi_backend_url,
+            secrets_provider=settings.secrets_provider,
         ),
         reporter=_reporter(settings) if need_github else NoReporter(),
         smoke=_smoke(settings) if smoke else None,
@@ -58,6 +59,7 @@ def build_deps(
 
 def _register_secrets(settings: Settings) -> None:
     register_secret(settings.github_token.get_secret_value())
+    register_secret(settings.oidc_client_secret.get_secret_value())
     # Credentials the job environment hands to Pulumi and AWS must never be echoed either.
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY"):
         register_secret(os.environ.get(name, ""))

