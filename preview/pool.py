@@ -393,9 +393,10 @@ def expire(store: ClaimStore, now: int) -> list[Slot]:
     """Retire every slot whose lease ran out (its run died or its preview expired)."""
     out = []
     for s in store.scan():
-        if s.state == "claimed" and s.lease_expires_at is not None and s.lease_expires_at < now:
-            if _retire(store, s, Expect("claimed", pr=s.claim_pr, lease_before=now)):
-                out.append(s)
+        lapsed = s.lease_expires_at is not None and s.lease_expires_at < now
+        expect = Expect("claimed", pr=s.claim_pr, lease_before=now)
+        if s.state == "claimed" and lapsed and _retire(store, s, expect):
+            out.append(s)
     return out
 
 
@@ -403,9 +404,9 @@ def reclaim(store: ClaimStore, open_prs: set[int]) -> list[Slot]:
     """Retire every slot claimed by a PR that is no longer open (the reaper's job)."""
     out = []
     for s in store.scan():
-        if s.state == "claimed" and s.claim_pr is not None and s.claim_pr not in open_prs:
-            if _retire(store, s, Expect("claimed", pr=s.claim_pr)):
-                out.append(s)
+        closed = s.claim_pr is not None and s.claim_pr not in open_prs
+        if s.state == "claimed" and closed and _retire(store, s, Expect("claimed", pr=s.claim_pr)):
+            out.append(s)
     return out
 
 

@@ -60,7 +60,7 @@ def dynamo_endpoint() -> Iterator[str]:
         [sys.executable, "-c", _SERVER, str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent(),  # noqa: PLW1509 - a test service dies with the test run
+        preexec_fn=die_with_parent(),
     )
     try:
         _wait(port, proc)
