@@ -83,7 +83,9 @@ def dynamo_client(endpoint: str) -> Any:
 
 
 @pytest.fixture
-def make_table(dynamo_endpoint: str, request: pytest.FixtureRequest) -> Callable[[], DynamoClaims]:
+def make_table(
+    dynamo_endpoint: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], DynamoClaims]]:
     """A fresh, empty claims table per call (named after the test)."""
     made: list[str] = []
 
@@ -94,7 +96,7 @@ def make_table(dynamo_endpoint: str, request: pytest.FixtureRequest) -> Callable
         made.append(name)
         return DynamoClaims(client, name)
 
-    yield make  # type: ignore[misc]
+    yield make
     client = dynamo_client(dynamo_endpoint)
     for name in made:
         client.delete_table(TableName=name)

@@ -1,0 +1,1 @@
+"""The Pulumi program's stack kinds, one module each, each `build(cfg, stack)`."""
