@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from preview.errors import UsageError
 
 if TYPE_CHECKING:
-    from preview.synth.cost import CostEstimate
+    from preview.synth.cost import CostEstimate, PoolCost
     from preview.synth.graph import ResourceLike
-    from preview.synth.timing import CriticalPath
+    from preview.synth.timing import CriticalPath, TimeToReady
 
 __all__ = ["Figures", "SynthReport", "figures", "synth_report"]
 
@@ -44,6 +44,9 @@ class SynthReport:
     naive: Figures | None
     secrets: frozenset[str] = field(default_factory=frozenset)
     notes: list[str] = field(default_factory=list)
+    # Previews: time to ready on the warm (pool slot) and the cold (own clone) path.
+    ready: dict[str, TimeToReady] = field(default_factory=dict)
+    pool: PoolCost | None = None
 
     @property
     def cost_per_day_usd(self) -> float:
@@ -135,6 +138,42 @@ def _policies(resources: list[Any], stack: str, notes: list[str]) -> list[Any]:
     return list(rules.evaluate(resources, stack))
 
 
+def _ready(resources: list[Any], path: Any) -> dict[str, Any]:
+    """Both paths of a new preview. The warm graph is this graph without the DatabaseClone:
+    a preview on a pool slot takes the slot's endpoint from config instead."""
+    from preview.synth.timing import critical_path, time_to_ready, without_components
+
+    if not any(r.type == "platform:dbclone:DatabaseClone" for r in resources):
+        return {}
+    warm = critical_path(without_components(resources, "platform:dbclone:DatabaseClone"))
+    return {"warm": time_to_ready(warm, "warm"), "cold": time_to_ready(path, "cold")}
+
+
+def _pool_cost(region: str, notes: list[str]) -> Any:
+    """Idle cost of the pool as Pulumi.pool.yaml sizes it (None without that file)."""
+    from components.config import ConfigError, PoolConfig, load
+    from preview.synth import configfile
+    from preview.synth.cost import pool_idle_cost
+    from preview.synth.timing import FARGATE_TASK_START_S, SYNC_S
+
+    path = configfile.REPO / "Pulumi.pool.yaml"
+    if not path.is_file():
+        return None
+    try:
+        cfg = load("pool", configfile.read_stack_file(path))
+    except ConfigError as exc:
+        notes.append(f"pool cost not modelled: {exc.key} {exc.message}")
+        return None
+    assert isinstance(cfg, PoolConfig)
+    return pool_idle_cost(
+        cfg.size,
+        max_age_hours=cfg.max_age_hours,
+        auto_pause_seconds=cfg.db_auto_pause_seconds,
+        seed_seconds=FARGATE_TASK_START_S + SYNC_S,
+        region=region,
+    )
+
+
 def synth_report(
     stack: str,
     config: Mapping[str, Any],
@@ -167,6 +206,7 @@ def synth_report(
     synth = _synthesize(stack, config)
     notes: list[str] = []
     resources = list(synth.resources)
+    path = critical_path(resources)
     return SynthReport(
         stack=stack,
         region=region,
@@ -174,9 +214,11 @@ def synth_report(
         outputs=dict(synth.outputs),
         policies=_policies(resources, stack, notes),
         cost=estimate(resources, region),
-        path=critical_path(resources),
+        path=path,
         mermaid=mermaid(resources),
         naive=naive_result() if naive_result else None,
         secrets=configfile.secret_values(config),
         notes=notes,
+        ready=_ready(resources, path) if sid.is_preview else {},
+        pool=_pool_cost(region, notes) if sid.kind in ("preview", "pool") else None,
     )
