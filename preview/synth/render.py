@@ -170,8 +170,8 @@ def report_text(report: SynthReport) -> str:
         for name, ready in report.ready.items():
             label = "warm (pool slot)" if name == "warm" else "cold (own clone)"
             out.append(f"  {label}: {_duration(ready.seconds)}")
-            for s in ready.steps:
-                out.append(f"    {_duration(s.seconds):>7}  {s.step}: {s.source}")
+            for rs in ready.steps:
+                out.append(f"    {_duration(rs.seconds):>7}  {rs.step}: {rs.source}")
         out.append("")
     if report.pool is not None:
         pool = report.pool
