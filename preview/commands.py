@@ -209,5 +209,40 @@ def ls(as_json: bool) -> None:
                     }
                 )
             )
+        _ls_pool(settings, int(now.timestamp()), as_json=True)
         return
     _echo(lifecycle.table(*lifecycle.ls_table(rows, now)))
+    _ls_pool(settings, int(now.timestamp()))
+
+
+def _ls_pool(settings: Settings, now: int, *, as_json: bool = False) -> None:
+    """The warm pool's slots under the previews (free, claimed by, age); skipped without one."""
+    if not settings.pool_table:
+        return
+    from preview import aws, pool
+    from preview.errors import PreviewError
+
+    try:
+        client = aws.client("dynamodb", settings.aws_region)
+        slots = pool.DynamoClaims(client, settings.pool_table).scan()
+    except PreviewError as exc:  # the pool is optional: previews are listed regardless
+        _echo(f"note: warm pool not listed ({exc.message})")
+        return
+    if as_json:
+        for s in slots:
+            _echo(
+                json.dumps(
+                    {
+                        "slot": s.slot,
+                        "state": s.state,
+                        "claim_pr": s.claim_pr,
+                        "age_s": now - s.created_at,
+                    }
+                )
+            )
+        return
+    from preview.lifecycle import table as render
+
+    _echo("")
+    _echo("Warm pool")
+    _echo(render(*pool.rows(slots, now)))

@@ -576,3 +576,61 @@ def _age(seconds: int) -> str:
         return "expired"
     h, rem = divmod(seconds, 3600)
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m"
+
+
+# --- the pool stack as the provisioner -----------------------------------------------------
+
+
+class PoolStack:
+    """`Provisioner` over the `pool` Pulumi stack: its config is the template (Pulumi.pool.yaml)
+    with `slots` set, applied by `pulumi up` through the Automation API adapter."""
+
+    def __init__(self, automation: Any, template: Any, stack: str, out: Callable[[str], None]):
+        self.automation = automation
+        self.template = template
+        self.stack = stack
+        self.out = out
+
+    def config(self, slots: Sequence[str]) -> dict[str, Any]:
+        cfg = load_pool_template(self.template)
+        cfg["slots"] = list(slots)
+        return cfg
+
+    def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]:
+        outputs = self.automation.up(self.stack, self.config(slots), self.out)
+        raw = outputs.get("slots") or {}
+        return {
+            sid: SlotInfo(
+                cluster_identifier=str(v.get("clusterIdentifier", "")),
+                endpoint=str(v.get("endpoint", "")),
+                secret_arn=str(v.get("secretArn", "")),
+                index_prefix=str(v.get("indexPrefix", "")),
+                security_group_id=str(v.get("securityGroupId", "")),
+            )
+            for sid, v in raw.items()
+            if isinstance(v, Mapping)
+        }
+
+
+def load_pool_template(path: Any) -> dict[str, Any]:
+    """The pool stack's config template, validated (a ConfigError becomes a UsageError)."""
+    from components import config as stack_cfg
+    from preview.lifecycle import load_template
+
+    cfg = load_template(path)
+    try:
+        stack_cfg.load("pool", cfg)
+    except stack_cfg.ConfigError as exc:
+        raise UsageError(f"{path}: {exc.key} {exc.message}", hint=exc.hint) from None
+    return cfg
+
+
+def pool_config(path: Any) -> Any:
+    """The typed PoolConfig of the template (size, lifetime, lease, table)."""
+    from components import config as stack_cfg
+
+    return stack_cfg.load("pool", load_pool_template(path))
+
+
+def policy_of(cfg: Any) -> PoolPolicy:
+    return PoolPolicy(size=int(cfg.size), max_age_s=int(cfg.max_age_hours * 3600))
