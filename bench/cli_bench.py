@@ -72,7 +72,7 @@ warnings.simplefilter("ignore")
 t = [time.perf_counter()]
 import pulumi, pulumi_aws
 t.append(time.perf_counter())
-from preview.harness import synthesize
+from preview.synth.harness import synthesize
 from preview.synth import configfile, figures, synth_report
 cfg = configfile.pr_config(%s)
 s = synthesize("pr-%s", cfg)  # first run pays the pulumi_aws submodule imports

@@ -36,6 +36,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from contracts.constants import MANAGED_BY, PROJECT
+from contracts.errors import BootstrapError
+
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -53,16 +56,6 @@ ATTACHABLE_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
 )
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+")
-
-
-class BootstrapError(ValueError):
-    """Invalid GithubIdentityArgs; `field` names the argument (config key), `hint` the fix."""
-
-    def __init__(self, field: str, message: str, hint: str) -> None:
-        super().__init__(f"bootstrap {field}: {message}\n  fix: {hint}")
-        self.field = field
-        self.message = message
-        self.hint = hint
 
 
 _HINTS = {
@@ -83,7 +76,7 @@ class GithubIdentityArgs(BaseModel):
 
     github_org: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
     github_repo: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")
-    project: str = "preview-platform"
+    project: str = PROJECT
     # Pulumi DIY backend bucket; None when the state lives in Pulumi Cloud.
     state_bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     preview_zone: str | None = Field(
@@ -178,7 +171,7 @@ def _tagged_create(actions: list[str], resources: list[str], sid: str) -> dict[s
         "Action": actions,
         "Resource": resources,
         "Condition": {
-            "StringEquals": {"aws:RequestTag/managed-by": "preview-platform"},
+            "StringEquals": {"aws:RequestTag/managed-by": MANAGED_BY},
             "Null": {"aws:RequestTag/preview:pr": "false"},
         },
     }
@@ -412,7 +405,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             "Condition": {
                 "StringEquals": {
                     "iam:PermissionsBoundary": boundary_arn,
-                    "aws:RequestTag/managed-by": "preview-platform",
+                    "aws:RequestTag/managed-by": MANAGED_BY,
                 },
                 "Null": {"aws:RequestTag/preview:pr": "false"},
             },
@@ -482,7 +475,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
                 "logs:ListTagsLogGroup",
             ],
             [
-                "arn:aws:logs:*:*:log-group:/preview-platform/pr-*",
+                f"arn:aws:logs:*:*:log-group:/{PROJECT}/pr-*",
                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{p}*",
             ],
             "Logs",
@@ -490,7 +483,7 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
         # `preview up` reads the failed smoke task's summary line (the failing test names).
         _allow(
             ["logs:GetLogEvents"],
-            ["arn:aws:logs:*:*:log-group:/preview-platform/pr-*:log-stream:*"],
+            [f"arn:aws:logs:*:*:log-group:/{PROJECT}/pr-*:log-stream:*"],
             "ReadSmokeLogs",
         ),
         _allow(
@@ -749,7 +742,7 @@ class GithubIdentity(pulumi.ComponentResource):
         super().__init__("platform:bootstrap:GithubIdentity", name, None, opts)
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
-        self._tags = {**args.tags, "managed-by": "preview-platform", "environment": "bootstrap"}
+        self._tags = {**args.tags, "managed-by": MANAGED_BY, "environment": "bootstrap"}
 
         self.provider_arn = self._create_provider(name)
         boundary = aws.iam.Policy(
@@ -817,7 +810,7 @@ class GithubIdentity(pulumi.ComponentResource):
         r = aws.iam.Role(
             f"{name}-{role}",
             name=f"pp-github-{role}",
-            description=f"GitHub Actions ({subject}) for preview-platform {role}",
+            description=f"GitHub Actions ({subject}) for {PROJECT} {role}",
             assume_role_policy=pulumi.Output.json_dumps(trust_policy(self.provider_arn, subject)),
             max_session_duration=self._args.max_session_seconds,
             tags=self._tags,

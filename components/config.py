@@ -26,8 +26,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import naming
+from contracts.constants import NAMESPACE
+from contracts.errors import ConfigError
 
-NAMESPACE = "preview-platform"
 # The OIDC client secret of urlProtection mode oidc: a Pulumi secret, kept out of the model.
 SECRET_KEY = "oidcClientSecret"
 
@@ -42,16 +43,6 @@ FARGATE_SIZES: dict[int, range] = {
 _SECRET_ARN = re.compile(r"arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:.+")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 _SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,18}[a-z0-9]")
-
-
-class ConfigError(ValueError):
-    """Invalid or missing stack configuration; `key` is the full config key, `hint` the fix."""
-
-    def __init__(self, key: str, message: str, hint: str) -> None:
-        super().__init__(f"config {key}: {message}\n  fix: {hint}")
-        self.key = key
-        self.message = message
-        self.hint = hint
 
 
 class _Model(BaseModel):

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from contracts.constants import PROJECT
 
 ERROR_PATTERN = "?ERROR ?FATAL"
 
@@ -122,7 +123,7 @@ class Monitoring(pulumi.ComponentResource):
             **common,
             opts=child,
         )
-        metric_namespace = f"{naming.PROJECT}/{args.stack}"
+        metric_namespace = f"{PROJECT}/{args.stack}"
         aws.cloudwatch.LogMetricFilter(
             f"{name}-errors",
             name=f"{prefix}-error-lines",

@@ -15,12 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-PROJECT = "preview-platform"
-# Short prefix for physical names so that suffixes survive the 32-char ALB limit.
-SHORT_PROJECT = "pp"
+from contracts.constants import BOOTSTRAP, LONG_LIVED, SHORT_PROJECT
+from contracts.errors import NamingError
+
 MAX_PR = 10**9
-LONG_LIVED = ("staging", "prod")
-BOOTSTRAP = "bootstrap"
 # The warm database pool (components/pool.py): long-lived, never a clone source.
 POOL = "pool"
 
@@ -28,15 +26,6 @@ Kind = Literal["preview", "staging", "prod", "bootstrap", "pool"]
 
 _PREVIEW_RE = re.compile(r"pr-([1-9][0-9]{0,9})")
 _HASH_LEN = 6
-
-
-class NamingError(ValueError):
-    """A stack name or PR number that cannot be turned into valid AWS names."""
-
-    def __init__(self, message: str, *, hint: str) -> None:
-        super().__init__(f"{message} (fix: {hint})")
-        self.message = message
-        self.hint = hint
 
 
 @dataclass(frozen=True)

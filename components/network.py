@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
 from components import tags as tagging
+from contracts.constants import PROJECT
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/{naming.PROJECT}/{args.stack}/vpc-flow-logs",
+            name=f"/{PROJECT}/{args.stack}/vpc-flow-logs",
             retention_in_days=args.flow_log_retention_days,
             tags=args.tags,
             opts=child,

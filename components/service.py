@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components.config import AppSpec, ServiceSpec
+from contracts.constants import PROJECT
 
 _ASSUME_ECS_TASKS = json.dumps(
     {
@@ -86,7 +87,7 @@ class AppServices(pulumi.ComponentResource):
         prefix = naming.resource_prefix(args.stack)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/{naming.PROJECT}/{args.stack}/app",
+            name=f"/{PROJECT}/{args.stack}/app",
             retention_in_days=args.log_retention_days,
             tags=args.tags,
             opts=child,

@@ -11,21 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from smoke.definition import (
-    TOOLS_CONTAINER,
-    TOOLS_LOG_PREFIX,
-    SmokeTargets,
-    build_definition,
-    build_role_policy,
-)
+from contracts.constants import PROJECT, TOOLS_CONTAINER, TOOLS_LOG_PREFIX
+from smoke.definition import SmokeTargets, build_definition, build_role_policy
 
-HEALTH_SOURCE = Path(__file__).resolve().parents[1] / "smoke" / "health.py"
+# The Lambda's source is package data of `smoke`, found wherever that package is installed.
+HEALTH_SOURCE = Path(str(resources.files("smoke").joinpath("health.py")))
 
 
 def _assume(service: str) -> str:
@@ -75,7 +72,7 @@ class SmokeGate(pulumi.ComponentResource):
         prefix = naming.resource_prefix(args.stack)
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/{naming.PROJECT}/{args.stack}/smoke",
+            name=f"/{PROJECT}/{args.stack}/smoke",
             retention_in_days=args.log_retention_days,
             tags=args.tags,
             opts=child,

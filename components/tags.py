@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from components import naming
+from contracts.constants import MANAGED_BY, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_PR, TAG_SHA
 
-MANAGED_BY = "preview-platform"
-PREVIEW_KEYS = ("preview:pr", "preview:sha", "preview:expires-at", "managed-by")
+PREVIEW_KEYS = (TAG_PR, TAG_SHA, TAG_EXPIRES_AT, TAG_MANAGED_BY)
 
 
 def preview_tags(pr: int, sha: str, expires_at: str, branch: str = "") -> dict[str, str]:

@@ -213,7 +213,7 @@ def run(policy: ResourceValidationPolicy, args: Any) -> list[str]:
 
 
 def evaluate(resources: list[Any], stack: str) -> list[PolicyResult]:
-    """Every policy over every custom resource of a harness graph (`preview.harness.Resource`)."""
+    """Every policy over every custom resource of a harness graph (`preview.synth.harness`)."""
     results: list[PolicyResult] = []
     stack = stack.rsplit("/", 1)[-1]  # "org/project/pr-12" names the same stack as "pr-12"
     for res in resources:

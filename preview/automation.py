@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from preview.errors import LockedError, UnavailableError, UsageError
+from contracts.errors import LockedError, NotFoundError, UnavailableError, UsageError
 
 Output = Callable[[str], None]
 
@@ -37,7 +37,7 @@ class StackLocked(LockedError):
     """Another update holds the stack lock."""
 
 
-class StackNotFound(UsageError):
+class StackNotFound(NotFoundError):
     """The stack does not exist (for `down` this means: already removed)."""
 
 

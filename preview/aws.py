@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from preview.errors import UnavailableError, UsageError
-from preview.lifecycle import TaggedResource, parse_time
+from contracts.constants import tools_log_stream
+from contracts.errors import UnavailableError, UsageError
+from preview.domain import TaggedResource, parse_time
 from preview.report import SmokeResult
-from smoke.definition import tools_log_stream
 
 TAG_PR = "preview:pr"
 TAG_EXPIRES = "preview:expires-at"

@@ -1,19 +1,31 @@
-"""Entry point of the `preview` command.
+"""Entry point of the `preview` command, and its error funnel.
 
 Subcommands live in their own modules and are imported only when invoked or listed, and those
 modules import nothing heavy at top level, so `preview --help` stays fast and never loads
 pulumi_aws, boto3 or opensearch-py.
+
+Every failure leaves through `main`: a PreviewError as its message, fix and exit code; anything
+else as one line, a hint and exit 1, with the traceback only under `--debug` / PREVIEW_DEBUG=1.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 from typing import Any
 
 import click
 
-from preview.errors import INTERNAL, PreviewError, exit_with_error
+from contracts.constants import DEBUG_ENV
+from contracts.errors import INTERNAL, PreviewError
+from preview.console import exit_with_error
+
+BUG_HINT = (
+    f"this is a bug in the preview CLI: re-run with --debug (or {DEBUG_ENV}=1) for the "
+    "traceback, and report it with the job log"
+)
 
 # name -> "module:attribute" of a click.Command. The help line is repeated here so that
 # `preview --help` can list commands without importing them.
@@ -65,17 +77,34 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option(
+    "--debug", is_flag=True, help=f"Show the traceback of an unexpected error ({DEBUG_ENV}=1)."
+)
+def cli(debug: bool) -> None:
     """Per-pull-request preview environments on AWS, driven by Pulumi."""
+    _flags["debug"] = debug
+
+
+_flags = {"debug": False}
+
+
+def _debug() -> bool:
+    env = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
+    return env or _flags["debug"]
 
 
 def main(argv: list[str] | None = None) -> Any:
+    _flags["debug"] = False
     try:
         return cli.main(args=argv, prog_name="preview", standalone_mode=True)
     except PreviewError as exc:
-        exit_with_error(exc.message, exc.exit_code, exc.hint)
+        exit_with_error(exc.headline, exc.exit_code, exc.hint)
     except KeyboardInterrupt:
         exit_with_error("interrupted", INTERNAL)
+    except Exception as exc:  # the funnel: a bug is one line and a hint, not a traceback
+        if _debug():
+            traceback.print_exc(file=sys.stderr)
+        exit_with_error(f"internal error: {type(exc).__name__}: {exc}", INTERNAL, BUG_HINT)
 
 
 if __name__ == "__main__":

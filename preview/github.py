@@ -22,7 +22,7 @@ from github import Auth, Github, GithubException
 from github.GithubException import RateLimitExceededException
 from github.GithubRetry import GithubRetry
 
-from preview.errors import UnavailableError, UsageError
+from contracts.errors import UnavailableError, UsageError
 from preview.report import MARKER, QueuedPR, QueueEntry, queue_entry
 
 QUEUE_LABEL = "preview:queued"

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from preview.errors import UnavailableError, UsageError
+from contracts.errors import UnavailableError, UsageError
 
 State = Literal["provisioning", "free", "claimed", "retiring"]
 STATES: tuple[State, ...] = ("provisioning", "free", "claimed", "retiring")
@@ -614,10 +614,17 @@ class PoolStack:
 
 def load_pool_template(path: Any) -> dict[str, Any]:
     """The pool stack's config template, validated (a ConfigError becomes a UsageError)."""
-    from components import config as stack_cfg
-    from preview.lifecycle import load_template
+    from pathlib import Path
 
-    cfg = load_template(path)
+    from components import config as stack_cfg
+    from preview.stackconfig import read_stack_file
+
+    cfg = read_stack_file(
+        Path(path),
+        role="pool template",
+        missing_hint="create Pulumi.pool.yaml (README, Warm pool) or set PREVIEW_POOL_TEMPLATE",
+        secure_placeholder=False,
+    )
     try:
         stack_cfg.load("pool", cfg)
     except stack_cfg.ConfigError as exc:

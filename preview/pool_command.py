@@ -14,8 +14,8 @@ import click
 
 def _context() -> tuple[Any, Any, Any]:
     """(settings, claims store, pool config), or a UsageError naming what is missing."""
+    from contracts.errors import UsageError
     from preview import aws
-    from preview.errors import UsageError
     from preview.pool import DynamoClaims, pool_config
     from preview.settings import load_settings
 
@@ -32,9 +32,9 @@ def _context() -> tuple[Any, Any, Any]:
 
 
 def _echo(line: str) -> None:
-    from preview.errors import redact
+    from preview.console import echo
 
-    click.echo(redact(line.rstrip("\n")))
+    echo(line)
 
 
 def _now() -> int:
@@ -45,7 +45,7 @@ def _now() -> int:
 
 def _show(slots: list[Any], now: int) -> None:
     from preview import pool
-    from preview.lifecycle import table
+    from preview.tables import table
 
     _echo(table(*pool.rows(slots, now)))
 
@@ -73,9 +73,9 @@ def status(as_json: bool) -> None:
 
 
 def _maintain(refresh_stale: bool) -> None:
+    from contracts.errors import UnavailableError
     from preview import pool as poolmod
     from preview.automation import PulumiAutomation
-    from preview.errors import UnavailableError
 
     settings, store, cfg = _context()
     now = _now()

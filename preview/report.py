@@ -4,7 +4,7 @@ The hidden `MARKER` on the first line is how the reporter finds its comment agai
 never collects more than one. A queued PR's comment also carries a hidden `QUEUE_TAG` line with
 when it was queued and which workflow run asked: GitHub is the queue's only store, because the
 CLI is a stateless process in Actions. No setting is rendered; error texts may quote tool
-output, so the pipeline masks registered secrets (`preview.errors.redact`) in the body before
+output, so the pipeline masks registered secrets (`preview.console.redact`) in the body before
 it is posted.
 """
 

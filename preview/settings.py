@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 
 EvictionPolicy = Literal["queue", "evict-oldest-idle"]
 

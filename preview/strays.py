@@ -12,7 +12,7 @@ The reaper hands them here. Rules:
 * Never guess. An ARN of a type this module does not know is reported `manual`; a database with
   deletion protection is reported, never unprotected.
 
-Which ARNs may go is decided by the caller (`preview.lifecycle.reap`); this module refuses any
+Which ARNs may go is decided by the caller (`preview.reap.reap`); this module refuses any
 resource without a `preview:pr` tag as a last line of defence.
 """
 
@@ -24,9 +24,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.errors import PreviewError, UsageError
 from preview import aws
-from preview.errors import PreviewError, UsageError
-from preview.lifecycle import DeleteOutcome, TaggedResource
+from preview.domain import DeleteOutcome, TaggedResource
 
 # Codes meaning "this resource no longer exists": deleting it again is done, not failed.
 NOT_FOUND = frozenset(

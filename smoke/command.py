@@ -147,7 +147,7 @@ def smoke(
     """Run the smoke suite against a preview URL; exit non-zero when any check fails."""
     import pytest
 
-    from preview.errors import SmokeFailedError, UsageError
+    from contracts.errors import SmokeFailedError, UsageError
 
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 
 # The health Lambda raises this error type when the app is not healthy yet (smoke/health.py);
 # Step Functions uses the Python exception class name as the error name.
@@ -42,17 +42,6 @@ HEALTH_STEP = "WaitHealthy"
 SMOKE_STEP = "Smoke"
 STEPS = (SEED_STEP, HEALTH_STEP, SMOKE_STEP)
 SUCCESS_STATE = "Ready"
-
-# The tools container and its awslogs stream prefix: the task of a failed step logs to the stream
-# `tools/tools/<task id>`, where `preview up` reads the smoke summary line (failing test names).
-TOOLS_CONTAINER = "tools"
-TOOLS_LOG_PREFIX = "tools"
-
-
-def tools_log_stream(task_arn: str) -> str:
-    """The awslogs stream of a tools task: `<prefix>/<container>/<task id>`."""
-    return f"{TOOLS_LOG_PREFIX}/{TOOLS_CONTAINER}/{task_arn.rsplit('/', 1)[-1]}"
-
 
 # The rule Step Functions manages itself for every ecs:runTask.sync; its name is fixed by AWS.
 ECS_SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"

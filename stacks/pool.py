@@ -14,6 +14,7 @@ import pulumi
 
 from components import config as cfgmod
 from components.pool import WarmPool, WarmPoolArgs
+from contracts.outputs import StagingOut as S
 
 
 def build(cfg: cfgmod.PoolConfig, stack: str) -> None:
@@ -27,12 +28,12 @@ def build(cfg: cfgmod.PoolConfig, stack: str) -> None:
         WarmPoolArgs(
             slots=list(cfg.slots),
             table_name=cfg.claims_table,
-            source_cluster_identifier=out("dbClusterIdentifier"),
-            source_environment=out("environment"),
-            engine_version=out("dbEngineVersion"),
-            subnet_group_name=out("dbSubnetGroupName"),
-            vpc_id=out("vpcId"),
-            master_secret_arn=out("dbMasterSecretArn"),
+            source_cluster_identifier=out(S.DB_CLUSTER_IDENTIFIER),
+            source_environment=out(S.ENVIRONMENT),
+            engine_version=out(S.DB_ENGINE_VERSION),
+            subnet_group_name=out(S.DB_SUBNET_GROUP_NAME),
+            vpc_id=out(S.VPC_ID),
+            master_secret_arn=out(S.DB_MASTER_SECRET_ARN),
             auto_pause_seconds=cfg.db_auto_pause_seconds,
         ),
     )

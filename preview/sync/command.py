@@ -22,7 +22,7 @@ def _database_url(url: str | None) -> str:
 
     import sqlalchemy as sa
 
-    from preview.errors import UsageError
+    from contracts.errors import UsageError
 
     if url:
         return url
@@ -136,7 +136,7 @@ def sync(
     from opensearchpy.exceptions import ConnectionError as OSConnectionError
     from opensearchpy.exceptions import TransportError
 
-    from preview.errors import PreviewError, UnavailableError
+    from contracts.errors import PreviewError, UnavailableError
     from preview.sync import engine as eng
 
     try:
@@ -174,7 +174,7 @@ def _run(
     parallelism: int,
     batch: int,
 ) -> None:
-    from preview.errors import UsageError
+    from contracts.errors import UsageError
     from preview.sync import engine as eng
 
     client = eng.make_client(opensearch_url, aws_region=aws_region, pool=parallelism + 2)

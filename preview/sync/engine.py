@@ -32,7 +32,7 @@ from opensearchpy.exceptions import (
     TransportError,
 )
 
-from preview.errors import PreviewError, UnavailableError, UsageError
+from contracts.errors import PreviewError, UnavailableError, UsageError
 from preview.sync.source import build_select, document_builder, stream_rows
 from preview.sync.spec import IndexSpec, SyncSpec
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preview.errors import UnavailableError, UsageError
+from contracts.errors import UnavailableError, UsageError
 from preview.sync.spec import IndexSpec
 
 

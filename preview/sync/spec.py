@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 
 SPEC_HINT = "compare with examples/app/search-spec.yaml (the reference spec)"
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 
 if TYPE_CHECKING:
     from preview.synth.cost import CostEstimate, PoolCost
@@ -74,7 +74,7 @@ def _validate(stack: str, config: Mapping[str, Any]) -> None:
 
 def _synthesize(stack: str, config: Mapping[str, Any]) -> Any:
     from components.config import ConfigError
-    from preview.harness import synthesize
+    from preview.synth.harness import synthesize
 
     _validate(stack, config)
     try:
@@ -184,9 +184,10 @@ def synth_report(
     """Synthesize `stack` with `config` (short keys, as `configfile` returns them) and measure it.
 
     `naive` also synthesizes the naive design (previews only) for comparison. Raises a
-    `preview.errors.UsageError` for invalid config or a region the price table lacks.
+    `contracts.errors.UsageError` for invalid config or a region the price table lacks.
     """
     from components import naming
+    from preview.stackconfig import short_key
     from preview.synth import configfile
     from preview.synth.cost import DEFAULT_REGION, estimate, region_multiplier
     from preview.synth.diagram import mermaid
@@ -197,7 +198,7 @@ def synth_report(
     except naming.NamingError as exc:
         raise UsageError(exc.message, hint=exc.hint) from None
     # One spelling per key, so the naive overrides cannot leave a namespaced copy behind.
-    config = {configfile.short_key(k): v for k, v in config.items()}
+    config = {short_key(k): v for k, v in config.items()}
     region = region or configfile.region_of(config, DEFAULT_REGION)
     region_multiplier(region)  # fail on an unknown region before the slow part
     naive_result = (

@@ -49,7 +49,7 @@ def synth(
     Needs no AWS or GitHub credentials. Previews are compared with the naive design
     (a dedicated ALB and a dedicated OpenSearch domain per PR).
     """
-    from preview.errors import UsageError
+    from contracts.errors import UsageError
     from preview.synth import configfile, synth_report
     from preview.synth.render import report_text
 

@@ -1,7 +1,6 @@
 """Stack config for `preview synth`: a Pulumi stack file or the `preview.yaml` template.
 
-Keys of our namespace are kept short (`app`, not `preview-platform:app`) so that overriding one
-(as the naive design does) never leaves a second, namespaced copy behind.
+Files are read by `preview.stackconfig` (the one reader, also behind `preview up`).
 """
 
 from __future__ import annotations
@@ -12,59 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from preview.errors import UsageError
+from contracts.constants import DEFAULT_STAGING_STACK
+from preview.stackconfig import SECRET_PLACEHOLDER, cli_keys, read_stack_file
 
 REPO = Path(__file__).resolve().parents[2]
-NAMESPACE = "preview-platform"
 PR_TEMPLATE = "preview.yaml"
-DEFAULT_STAGING_STACK = "organization/preview-platform/staging"
 # A synth is not tied to a commit; any well-formed sha satisfies the config model.
 FAKE_SHA = "0000000000000000000000000000000000000000"
 FAKE_TTL = timedelta(hours=72)
-# Stand-in for `secure:` values, which cannot be decrypted offline.
-SECRET_PLACEHOLDER = "synth-placeholder-secret"
 SECRET_KEY_RE = re.compile(r"(?i)(password|secret|token|private_?key|passphrase|credential)")
-
-
-class ConfigFileError(UsageError):
-    """The config file is missing or not a Pulumi stack file."""
-
-
-def short_key(key: str) -> str:
-    ns, sep, rest = key.partition(":")
-    return rest if sep and ns == NAMESPACE else key
-
-
-def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `config:` map of a Pulumi stack file, keys shortened, `secure:` values stood in for."""
-    import yaml
-
-    if not path.is_file():
-        raise ConfigFileError(
-            f"config file {str(path)!r} not found",
-            hint="pass --config with a Pulumi stack file, or run from the repository root",
-        )
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigFileError(
-            f"config file {str(path)!r} is not valid YAML ({exc})",
-            hint="fix the YAML syntax at the position shown",
-        ) from None
-    if doc is None:
-        doc = {}
-    config = doc.get("config", {}) if isinstance(doc, dict) else None
-    if not isinstance(config, dict):
-        raise ConfigFileError(
-            f"config file {str(path)!r} has no 'config:' map",
-            hint="write it like a Pulumi stack file: 'config:' followed by key: value lines",
-        )
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            value = SECRET_PLACEHOLDER
-        out[short_key(str(key))] = value
-    return out
 
 
 def pr_config(
@@ -82,12 +37,7 @@ def pr_config(
     """
     config = read_stack_file(template or REPO / PR_TEMPLATE)
     expiry = expires_at or datetime.now(UTC).replace(microsecond=0) + FAKE_TTL
-    config.update(
-        pr=pr,
-        sha=sha,
-        branch=branch or f"pr-{pr}",
-        expiresAt=expiry.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
+    config.update(cli_keys(pr, sha, branch or f"pr-{pr}", expiry))
     if staging_stack is not None or "stagingStack" not in config:
         config["stagingStack"] = staging_stack or DEFAULT_STAGING_STACK
     return config

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.synth import prices as p
 from preview.synth.graph import Graph, ResourceLike
 

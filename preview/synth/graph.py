@@ -1,6 +1,6 @@
 """The recorded resource graph as `preview synth` reads it: lookups by URN, parents, children.
 
-Works on anything shaped like `preview.harness.Resource` so tests can hand-build graphs.
+Works on anything shaped like `preview.synth.harness.Resource` so tests can hand-build graphs.
 """
 
 from __future__ import annotations

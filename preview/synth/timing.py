@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.synth.graph import Graph, ResourceLike
 
 # Seconds from create call to usable, per resource type.

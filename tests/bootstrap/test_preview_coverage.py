@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from components.bootstrap import GithubIdentityArgs, preview_policy
-from preview.harness import ACCOUNT, DEFAULT_STAGING_OUTPUTS, REGION, Resource, synthesize
 from preview.synth.configfile import naive_config, pr_config
+from preview.synth.harness import ACCOUNT, DEFAULT_STAGING_OUTPUTS, REGION, Resource, synthesize
 from tests.bootstrap.iam_eval import allowed
 
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/pp-preview-boundary"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import ConfigError
-from preview.harness import synthesize
+from preview.synth.harness import synthesize
 
 
 def test_bootstrap_stack_exports_the_role_arns() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from preview.lifecycle import Deps
+from preview.ports import Deps
 from preview.settings import Settings
 from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeReporter, FakeSmoke
 
@@ -61,9 +61,8 @@ def make_deps(settings: Settings, clock: Clock) -> Callable[..., Deps]:
             # pid 999999 plays the dead holder in the fault matrix; every other pid is alive.
             pid_alive=overrides.pop("pid_alive", lambda pid: pid != 999_999),
             host="runner-here",
+            **overrides,
         )
-        for key, value in overrides.items():
-            setattr(deps, key, value)
         return deps
 
     return make

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contracts.errors import UnavailableError
 from preview.automation import (
     CommandFailed,
     LockInfo,
@@ -23,8 +24,7 @@ from preview.automation import (
     TransientError,
     _config_text,
 )
-from preview.errors import UnavailableError
-from preview.lifecycle import DeleteOutcome, TaggedResource
+from preview.domain import DeleteOutcome, TaggedResource
 from preview.report import QueuedPR, QueueEntry, SmokeResult, queue_entry
 
 T0 = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)

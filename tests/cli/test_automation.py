@@ -17,6 +17,7 @@ from moto import mock_aws
 from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
+from contracts.errors import UsageError
 from preview.automation import (
     CommandFailed,
     PulumiAutomation,
@@ -24,7 +25,6 @@ from preview.automation import (
     StackNotFound,
     TransientError,
 )
-from preview.errors import UsageError
 
 
 class RecordingStack:

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from contracts.errors import UNAVAILABLE, PreviewError
 from preview import aws
-from preview.errors import UNAVAILABLE, PreviewError
 from tests.cli.conftest import REGION
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -192,8 +192,8 @@ def test_up_reports_a_failing_smoke_machine_run_by_moto(
     moto: None, make_deps: Any, clock: Any
 ) -> None:
     """up against a real (moto) state machine that fails: exit 5 and the tests named in the PR."""
-    from preview import lifecycle
-    from preview.errors import SMOKE_FAILED
+    from contracts.errors import SMOKE_FAILED
+    from preview.up import up
     from tests.cli.fakes import FakeAutomation, FakeReporter
 
     sfn = aws.client("stepfunctions", REGION)
@@ -214,7 +214,7 @@ def test_up_reports_a_failing_smoke_machine_run_by_moto(
     smoke = aws.StepFunctionsSmoke(sfn, timeout_s=60, poll_s=0.05)
     deps = make_deps(automation=auto, reporter=reporter, smoke=smoke)
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 12, "abcdef1234")
+        up(deps, 12, "abcdef1234")
     assert err.value.exit_code == SMOKE_FAILED
     body = reporter.comments[12][-1]
     assert "tests/smoke/test_app.py::test_search_finds_seed" in body

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from preview import errors
+from contracts import errors
 from preview.automation import CommandFailed
 from preview.cli import main
-from preview.lifecycle import Extras, TaggedResource
+from preview.domain import Extras, TaggedResource
 from preview.report import SmokeResult
 from preview.settings import Settings
 from tests.cli.conftest import REPO_ROOT
@@ -66,7 +66,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         )
         # The real synth costs seconds per run; one test below uses it, the rest a stand-in.
         monkeypatch.setattr(
-            "preview.commands._synth_extras", lambda pr, cfg: Extras(1.25, "flowchart LR\n a-->b")
+            "preview.wiring.synth_extras", lambda pr, cfg: Extras(1.25, "flowchart LR\n a-->b")
         )
         env = {
             "GITHUB_TOKEN": TOKEN,
@@ -195,6 +195,38 @@ def test_token_never_appears_in_output(
     assert code == errors.UNAVAILABLE
     assert TOKEN not in out and passphrase not in out and "***" in out
     assert all(TOKEN not in c["body"] for c in world.gh.comments_on(12))
+
+
+def _crash(stack: str, config: Any, on_output: Callable[[str], None]) -> dict[str, Any]:
+    raise KeyError("outputs")  # a bug, not a PreviewError
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_an_unexpected_error_is_one_line_and_exit_1(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    debug: bool,
+) -> None:
+    """A bug in a command exits 1 with one error line and the hint; the traceback only on
+    --debug (Prefect's funnel)."""
+    world.automation.up = _crash  # type: ignore[method-assign]
+    argv = ["--debug"] * debug + ["up", "--pr", "12", "--sha", SHA]
+    code, out = run(argv, capsys)
+    errors_ = [line for line in out.splitlines() if line.startswith("error:")]
+    assert code == errors.INTERNAL
+    assert errors_ == ["error: internal error: KeyError: 'outputs'"]
+    assert "--debug" in out and "report it with the job log" in out
+    assert ("Traceback (most recent call last)" in out) is debug
+
+
+def test_debug_env_shows_the_traceback(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PREVIEW_DEBUG", "1")
+    world.automation.up = _crash  # type: ignore[method-assign]
+    code, out = run(["up", "--pr", "12", "--sha", SHA], capsys)
+    assert code == errors.INTERNAL and "Traceback (most recent call last)" in out
 
 
 def test_settings_never_render_the_token(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from preview import lifecycle
-from preview.errors import LOCKED, PreviewError
-from preview.lifecycle import Deps, TaggedResource
+from contracts.errors import LOCKED, PreviewError
+from preview.domain import TaggedResource
+from preview.down import down
+from preview.locking import holder_gone
+from preview.ports import Deps
+from preview.reap import reap
 from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeTagged
 
 LIVE = ("pr-7", "pr-8")
@@ -75,7 +79,7 @@ def test_down_converges_on_rerun(fault: str, clock: Clock, make_deps: Callable[.
     deps = make_deps(automation=auto)
     for _ in range(3):
         try:
-            lifecycle.down(deps, 3)
+            down(deps, 3)
             break
         except PreviewError:
             continue
@@ -94,7 +98,7 @@ def test_down_never_touches_other_stacks(
     deps = make_deps(automation=auto)
     for _ in range(2):
         with contextlib.suppress(PreviewError):
-            lifecycle.down(deps, 3)
+            down(deps, 3)
     _untouched(before, auto, (*LIVE, "staging"))
 
 
@@ -104,7 +108,7 @@ def test_down_never_breaks_a_live_fresh_lock(clock: Clock, make_deps: Callable[.
     auto.hold_lock("pr-3", host="runner-b", age=timedelta(minutes=10))
     deps = make_deps(automation=auto)
     with pytest.raises(PreviewError) as err:
-        lifecycle.down(deps, 3)
+        down(deps, 3)
     assert err.value.exit_code == LOCKED
     assert auto.broken == [] and "pr-3" in auto.stacks
     assert ("destroy", "pr-3") not in auto.calls
@@ -118,7 +122,7 @@ def test_lock_on_this_host_with_live_pid_is_not_broken(
     auto.hold_lock("pr-3", host="runner-here", pid=1)
     deps = make_deps(automation=auto, pid_alive=lambda pid: pid == 1)
     with pytest.raises(PreviewError):
-        lifecycle.down(deps, 3)
+        down(deps, 3)
     assert auto.broken == []
 
 
@@ -144,7 +148,7 @@ def test_lock_breaking_rule(
     auto = FakeAutomation(clock)
     auto.hold_lock("pr-1", host=host, age=timedelta(hours=age_h))
     deps = make_deps(automation=auto, pid_alive=lambda pid: pid_alive)
-    assert lifecycle.holder_gone(deps, auto.locks["pr-1"].info) is gone
+    assert holder_gone(deps, auto.locks["pr-1"].info) is gone
 
 
 def test_down_reports_each_step_and_marks_deployment_inactive(
@@ -153,7 +157,7 @@ def test_down_reports_each_step_and_marks_deployment_inactive(
     """down deletes the PR's indices, deactivates the deployment and ends on a 'removed' comment."""
     auto = _world(clock)
     deps = make_deps(automation=auto)
-    lifecycle.down(deps, 3)
+    down(deps, 3)
     reporter = deps.reporter
     assert isinstance(reporter, FakeReporter)
     assert reporter.states[3] == ["inactive"]
@@ -167,7 +171,7 @@ def test_failed_down_says_so_in_the_pr(clock: Clock, make_deps: Callable[..., De
     auto.halfway["pr-3"] = 1
     deps = make_deps(automation=auto)
     with pytest.raises(PreviewError):
-        lifecycle.down(deps, 3)
+        down(deps, 3)
     last = deps.reporter.comments[3][-1]  # type: ignore[union-attr]
     assert "teardown stopped" in last and "preview down --pr 3" in last
 
@@ -219,7 +223,7 @@ def test_reaper_finds_every_orphan(clock: Clock, make_deps: Callable[..., Deps])
     deps = make_deps(
         automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
     )
-    result = lifecycle.reap(deps, dry_run=True)
+    result = reap(deps, dry_run=True)
     assert result.orphans == orphans | {90}
     assert not [c for c in auto.calls if c[0] in ("refresh", "destroy", "remove", "up")]
 
@@ -233,7 +237,7 @@ def test_reaper_destroys_orphans_and_spares_live_previews(
     deps = make_deps(
         automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
     )
-    lifecycle.reap(deps)
+    reap(deps)
     live = {f"pr-{pr}" for pr in range(1, 49) if pr not in orphans}
     assert set(auto.stacks) == live | {"staging", "prod"}
     _untouched(before, auto, tuple(live | {"staging", "prod"}))
@@ -245,7 +249,7 @@ def test_reaper_reports_tagged_leftovers(clock: Clock, make_deps: Callable[..., 
     deps = make_deps(
         automation=auto, reporter=FakeReporter(open_prs), tagged=FakeTagged(auto, strays)
     )
-    result = lifecycle.reap(deps)
+    result = reap(deps)
     assert [r.arn for r in result.leftovers] == ["arn:aws:sqs:us-east-1:1:pp-pr-90-q"]
     assert any(r.action == "stray" and r.pr == 90 for r in result.rows)
 
@@ -260,9 +264,10 @@ def test_reap_converges_under_faults(
     _inject(auto, fault, "pr-3")
     before = copy.deepcopy(auto)
     deps = make_deps(automation=auto, reporter=FakeReporter(set(map(int, (s[3:] for s in LIVE)))))
-    deps.tagged = deps.strays = tagged = FakeTagged(auto)
+    tagged = FakeTagged(auto)
+    deps = replace(deps, tagged=tagged, strays=tagged)
     for _ in range(3):
-        result = lifecycle.reap(deps)
+        result = reap(deps)
         if not any(r.action in ("failed", "stray") for r in result.rows):
             break
     assert "pr-3" not in auto.stacks
@@ -287,8 +292,9 @@ def test_reaper_waits_out_tagging_lag(clock: Clock, make_deps: Callable[..., Dep
     """Resources the tagging index lists for a moment after teardown are not called leftovers."""
     auto = _world(clock)
     deps = make_deps(automation=auto, reporter=FakeReporter({7, 8}))
-    deps.tagged = LaggingTagged(auto, lag=3)  # first read by the scan, two stale after teardown
-    result = lifecycle.reap(deps)
+    # first read by the scan, two stale after teardown
+    deps = replace(deps, tagged=LaggingTagged(auto, lag=3))
+    result = reap(deps)
     assert result.leftovers == [] and "pr-3" not in auto.stacks
 
 
@@ -299,7 +305,7 @@ def test_reaper_deletes_strays_of_orphans_only(
     auto, open_prs, _, strays = _reaper_world(clock)
     tagged = FakeTagged(auto, strays)
     deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
-    result = lifecycle.reap(deps)
+    result = reap(deps)
     assert tagged.deleted == ["arn:aws:sqs:us-east-1:1:pp-pr-90-q"]
     assert [r.arn for r in tagged.strays] == ["arn:aws:sqs:us-east-1:1:pp-pr-91-q"]
     assert result.leftovers == []
@@ -314,7 +320,7 @@ def test_reaper_dry_run_lists_strays_as_would_delete(
     auto, open_prs, _, strays = _reaper_world(clock)
     tagged = FakeTagged(auto, strays)
     deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
-    result = lifecycle.reap(deps, dry_run=True)
+    result = reap(deps, dry_run=True)
     assert tagged.deleted == [] and len(tagged.strays) == 2
     rows = [(r.pr, r.action, r.detail) for r in result.rows if r.stack == "-"]
     assert rows == [(90, "would delete", "arn:aws:sqs:us-east-1:1:pp-pr-90-q")]
@@ -331,10 +337,10 @@ def test_reaper_lists_undeletable_strays_once_and_converges(
     tagged = FakeTagged(auto, [manual, flaky])
     tagged.fail[flaky.arn] = 1
     deps = make_deps(automation=auto, reporter=FakeReporter({7, 8}), tagged=tagged, strays=tagged)
-    first = lifecycle.reap(deps)
+    first = reap(deps)
     actions = {r.detail.split(": ")[0]: r.action for r in first.rows if r.stack == "-"}
     assert actions == {manual.arn: "manual", flaky.arn: "failed"}
-    second = lifecycle.reap(deps)
+    second = reap(deps)
     assert [r.arn for r in second.leftovers] == [manual.arn]
     assert tagged.deleted == [flaky.arn]
     assert "pr-3" not in auto.stacks and {"pr-7", "pr-8", "staging"} <= set(auto.stacks)

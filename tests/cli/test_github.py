@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from preview import lifecycle
-from preview.errors import UNAVAILABLE, USAGE, PreviewError
+from contracts.errors import UNAVAILABLE, USAGE, PreviewError
+from preview.down import down
 from preview.github import GitHubReporter
-from preview.lifecycle import Deps
+from preview.ports import Deps
 from preview.report import MARKER
+from preview.up import up
 from tests.cli.fakes import Clock, FakeAutomation
 from tests.cli.github_double import GitHubDouble
 
@@ -68,8 +69,8 @@ def test_deployment_statuses_arrive_in_order(
     """up then down: environment pr-12 sees in_progress, success (with the URL), inactive."""
     auto = FakeAutomation(clock)
     deps = make_deps(automation=auto, reporter=reporter)
-    lifecycle.up(deps, 12, SHA)
-    lifecycle.down(deps, 12)
+    up(deps, 12, SHA)
+    down(deps, 12)
     assert gh.statuses_of("pr-12") == ["in_progress", "success", "inactive"]
     success = [s for st in gh.state.statuses.values() for s in st if s["state"] == "success"]
     assert success[0]["environment_url"] == "https://pr-12.preview.example.com"
@@ -81,9 +82,9 @@ def test_each_push_gets_its_own_deployment(
 ) -> None:
     """Two pushes: two deployments of pr-12, each in_progress then success, one comment."""
     deps = make_deps(automation=FakeAutomation(clock), reporter=reporter)
-    lifecycle.up(deps, 12, SHA)
+    up(deps, 12, SHA)
     gh.open_pr(12, "f" * 40)
-    lifecycle.up(deps, 12, "f" * 40)
+    up(deps, 12, "f" * 40)
     assert gh.statuses_of("pr-12") == ["in_progress", "success"] * 2
     assert len(gh.comments_on(12)) == 1
 

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components import naming
-from preview import lifecycle
+from contracts.errors import USAGE, PreviewError
 from preview.aws import OpenSearchIndices, execution_name
-from preview.errors import USAGE, PreviewError
+from preview.planning import stack_name
 
 PRS = st.integers(min_value=1, max_value=naming.MAX_PR)
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -64,7 +64,7 @@ def test_only_canonical_preview_names_are_previews(text: str) -> None:
 def test_out_of_range_pr_is_a_usage_error(pr: int) -> None:
     """--pr outside 1..10^9 is refused with exit 2 and a message naming --pr."""
     with pytest.raises(PreviewError) as err:
-        lifecycle._stack_name(pr)
+        stack_name(pr)
     assert err.value.exit_code == USAGE and "--pr" in err.value.message
 
 

@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from preview import lifecycle
-from preview.errors import CAPPED, PreviewError
+from contracts.errors import CAPPED, PreviewError
+from preview.down import down
 from preview.github import QUEUE_LABEL, GitHubReporter
-from preview.lifecycle import Deps
+from preview.ports import Deps
+from preview.reap import reap
 from preview.report import queue_entry
 from preview.settings import Settings
+from preview.up import up
 from tests.cli.fakes import Clock, FakeAutomation, FakeTagged
 from tests.cli.github_double import GitHubDouble
 
@@ -59,7 +61,7 @@ def world(
 def queue(world: Callable[..., Deps], clock: Clock, pr: int, run_id: int | None) -> None:
     """`preview up` of a new PR at the cap (the PR's run `run_id` exists on GitHub)."""
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(world(run_id), pr, sha(pr))
+        up(world(run_id), pr, sha(pr))
     assert err.value.exit_code == CAPPED
     clock.sleep(60)
 
@@ -100,7 +102,7 @@ def test_down_reruns_exactly_the_oldest_open_queued_pr(
         queue(world, clock, pr, run)
     gh.open_pr(20, sha(20), state="closed")
     lines: list[str] = []
-    result = lifecycle.down(world(out=lines.append), 1)
+    result = down(world(out=lines.append), 1)
     assert gh.state.reruns == [521]
     assert [(d.pr, d.run_id) for d in result.dequeued] == [(21, 521)]
     assert gh.labels_of(20) == [] and gh.labels_of(22) == [QUEUE_LABEL]
@@ -118,7 +120,7 @@ def test_reap_freeing_two_slots_reruns_two(
     for pr in (1, 2):
         gh.open_pr(pr, sha(pr), state="closed")
     deps = world(tagged=FakeTagged(auto))
-    result = lifecycle.reap(deps)
+    result = reap(deps)
     assert gh.state.reruns == [520, 521]
     rerun_rows = [(r.pr, r.action, r.detail) for r in result.rows if r.action == "re-run"]
     assert rerun_rows == [(20, "re-run", "run 520"), (21, "re-run", "run 521")]
@@ -132,7 +134,7 @@ def test_reap_dry_run_reruns_nothing(
     gh.add_run(20, 520)
     queue(world, clock, 20, 520)
     gh.open_pr(1, sha(1), state="closed")
-    lifecycle.reap(world(tagged=FakeTagged(auto)), dry_run=True)
+    reap(world(tagged=FakeTagged(auto)), dry_run=True)
     assert gh.state.reruns == [] and gh.labels_of(20) == [QUEUE_LABEL]
 
 
@@ -145,7 +147,7 @@ def test_refused_rerun_warns_keeps_the_label_and_down_succeeds(
     queue(world, clock, 20, 520)
     gh.fail("POST", r"/actions/runs/\d+/rerun$", 403, message="Resource not accessible")
     lines: list[str] = []
-    result = lifecycle.down(world(out=lines.append), 1)
+    result = down(world(out=lines.append), 1)
     assert result.destroyed and result.dequeued == () and "pr-1" not in auto.stacks
     assert gh.labels_of(20) == [QUEUE_LABEL]
     assert any(line.startswith("warning: pr-20 stays queued") for line in lines)
@@ -160,7 +162,7 @@ def test_without_a_recorded_run_the_latest_preview_run_of_the_head_is_rerun(
     gh.add_run(20, 611)
     gh.add_run(20, 612, path=".github/workflows/ci.yml")
     queue(world, clock, 20, None)
-    lifecycle.down(world(), 1)
+    down(world(), 1)
     assert gh.state.reruns == [611]
 
 
@@ -171,8 +173,8 @@ def test_rerun_up_deploys_and_drops_the_label(
     still has exactly one comment."""
     gh.add_run(20, 520)
     queue(world, clock, 20, 520)
-    lifecycle.down(world(), 1)
-    result = lifecycle.up(world(520), 20, sha(20))
+    down(world(), 1)
+    result = up(world(520), 20, sha(20))
     assert result.outcome == "deployed" and "pr-20" in auto.stacks
     assert gh.labels_of(20) == []
     [comment] = gh.comments_on(20)

@@ -12,8 +12,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from preview import aws, lifecycle
-from preview.lifecycle import Deps, TaggedResource
+from preview import aws
+from preview.domain import TaggedResource
+from preview.ports import Deps
+from preview.reap import reap
 from preview.strays import Arn, StrayDeleter
 from tests.cli.conftest import REGION
 from tests.cli.fakes import Clock, FakeAutomation, FakeReporter
@@ -223,7 +225,7 @@ def test_reap_deletes_an_orphans_strays_and_nothing_else(reap_deps: Deps) -> Non
     live_before = _tagged(LIVE)
     staging = _staging()
     orphan_before = _tagged(ORPHAN)
-    result = lifecycle.reap(reap_deps)
+    result = reap(reap_deps)
     assert _tagged(ORPHAN) == set() and result.leftovers == []
     assert _tagged(LIVE) == live_before
     ec2 = boto3.client("ec2", region_name=REGION)
@@ -236,7 +238,7 @@ def test_reap_deletes_an_orphans_strays_and_nothing_else(reap_deps: Deps) -> Non
 def test_dependants_are_deleted_before_what_they_use(reap_deps: Deps) -> None:
     """Instance before cluster, service before task definition and cluster, LB before target
     group, security groups after all of those: AWS refuses the other order."""
-    lifecycle.reap(reap_deps)
+    reap(reap_deps)
     ops: list[str] = reap_deps.strays.make_client.ops  # type: ignore[union-attr]
     first = {op: ops.index(op) for op in reversed(ops)}
     assert first["DeleteDBInstance"] < first["DeleteDBCluster"]
@@ -250,7 +252,7 @@ def test_dependants_are_deleted_before_what_they_use(reap_deps: Deps) -> None:
 def test_dry_run_lists_each_arn_and_deletes_nothing(reap_deps: Deps) -> None:
     """--dry-run: a `would delete` row per ARN of the orphan, and everything still there."""
     before = _tagged(ORPHAN)
-    result = lifecycle.reap(reap_deps, dry_run=True)
+    result = reap(reap_deps, dry_run=True)
     assert {r.detail for r in result.rows if r.action == "would delete"} == before
     assert _tagged(ORPHAN) == before
     ops = reap_deps.strays.make_client.ops  # type: ignore[union-attr]
@@ -262,12 +264,12 @@ def test_rerun_after_a_partial_failure_converges(reap_deps: Deps) -> None:
     finishes both, and what the first run deleted counts as deleted again."""
     recorder = reap_deps.strays.make_client  # type: ignore[union-attr]
     recorder.faults["DeleteLoadBalancer"] = ["InternalFailure"]
-    first = lifecycle.reap(reap_deps)
+    first = reap(reap_deps)
     failed = {r.detail.split(": ")[0] for r in first.rows if r.action == "failed"}
     assert any(":loadbalancer/" in arn for arn in failed)
     assert any(":targetgroup/" in arn for arn in failed)  # ResourceInUse, retried, then given up
     assert _tagged(ORPHAN) == failed
-    second = lifecycle.reap(reap_deps)
+    second = reap(reap_deps)
     assert _tagged(ORPHAN) == set() and second.leftovers == []
     assert not [r for r in second.rows if r.action == "failed"]
 

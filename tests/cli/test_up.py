@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from preview import lifecycle
-from preview.errors import CAPPED, SMOKE_FAILED, UNAVAILABLE, USAGE, PreviewError
-from preview.lifecycle import Deps
+from contracts.errors import CAPPED, SMOKE_FAILED, UNAVAILABLE, USAGE, PreviewError
+from preview.domain import Extras
+from preview.ports import Deps
 from preview.report import MARKER, SmokeResult
+from preview.settings import Settings
+from preview.up import up
 from tests.cli.conftest import REPO_ROOT
 from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeSmoke
 
@@ -25,7 +27,7 @@ def test_up_sets_the_contract_config_over_the_template(
     """The stack gets pr, sha, branch, expiresAt = now + TTL, and keeps the template's keys."""
     auto = FakeAutomation(clock)
     deps = make_deps(automation=auto, reporter=FakeReporter({12}))
-    lifecycle.up(deps, 12, SHA1, "feature/x")
+    up(deps, 12, SHA1, "feature/x")
     cfg = auto.stacks["pr-12"].config
     assert (cfg["pr"], cfg["sha"], cfg["branch"]) == ("12", SHA1, "feature/x")
     expires = datetime.fromisoformat(cfg["expiresAt"].replace("Z", "+00:00"))
@@ -38,9 +40,9 @@ def test_new_push_updates_the_same_preview(clock: Clock, make_deps: Callable[...
     auto = FakeAutomation(clock)
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, reporter=reporter)
-    lifecycle.up(deps, 12, SHA1)
+    up(deps, 12, SHA1)
     reporter.open[12] = SHA2
-    lifecycle.up(deps, 12, SHA2)
+    up(deps, 12, SHA2)
     assert list(auto.stacks) == ["pr-12"]
     assert auto.stacks["pr-12"].updates == 2 and auto.stacks["pr-12"].config["sha"] == SHA2
 
@@ -55,8 +57,8 @@ def test_newer_push_wins_over_a_deploy_in_flight(
     reporter = FakeReporter({12})
     reporter.open[12] = SHA2
     deps = make_deps(automation=auto, reporter=reporter)
-    newer = lifecycle.up(deps, 12, SHA2)
-    older = lifecycle.up(deps, 12, SHA1)  # e.g. a retried job of the old push
+    newer = up(deps, 12, SHA2)
+    older = up(deps, 12, SHA1)  # e.g. a retried job of the old push
     assert (newer.outcome, older.outcome) == ("deployed", "superseded")
     assert auto.stacks["pr-12"].config["sha"] == SHA2 and auto.broken == []
 
@@ -69,14 +71,14 @@ def test_cap_reached_queues_and_says_so(clock: Clock, make_deps: Callable[..., D
     reporter = FakeReporter({9})
     deps = make_deps(automation=auto, reporter=reporter)
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 9, SHA1)
+        up(deps, 9, SHA1)
     assert err.value.exit_code == CAPPED
     assert "pr-9" not in auto.stacks
     assert "queued" in reporter.comments[9][-1] and "cap is 5" in reporter.comments[9][-1]
 
 
 def test_cap_reached_evicts_the_oldest_idle_preview(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings
 ) -> None:
     """Policy evict-oldest-idle removes the preview idle longest and deploys the new PR."""
     auto = FakeAutomation(clock)
@@ -84,12 +86,12 @@ def test_cap_reached_evicts_the_oldest_idle_preview(
         auto.add(f"pr-{pr}", updated=clock.now() - timedelta(hours=hours_ago))
     s = settings.model_copy(update={"eviction_policy": "evict-oldest-idle"})
     deps = make_deps(automation=auto, settings=s, reporter=FakeReporter({9}))
-    lifecycle.up(deps, 9, SHA1)
+    up(deps, 9, SHA1)
     assert sorted(auto.stacks) == ["pr-1", "pr-3", "pr-4", "pr-5", "pr-9"]
 
 
 def test_cap_with_no_idle_preview_queues_even_when_evicting(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings
 ) -> None:
     """Eviction never removes a preview that was updated within idle_hours."""
     auto = FakeAutomation(clock)
@@ -98,7 +100,7 @@ def test_cap_with_no_idle_preview_queues_even_when_evicting(
     s = settings.model_copy(update={"eviction_policy": "evict-oldest-idle"})
     deps = make_deps(automation=auto, settings=s, reporter=FakeReporter({9}))
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 9, SHA1)
+        up(deps, 9, SHA1)
     assert err.value.exit_code == CAPPED and len(auto.stacks) == 5
 
 
@@ -110,7 +112,7 @@ def test_smoke_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[..
     )
     deps = make_deps(reporter=reporter, smoke=smoke)
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 12, SHA1)
+        up(deps, 12, SHA1)
     assert err.value.exit_code == SMOKE_FAILED
     body = reporter.comments[12][-1]
     assert "test_home_page" in body and "test_search_finds_seed" in body
@@ -122,7 +124,7 @@ def test_smoke_runs_against_the_stack_outputs(clock: Clock, make_deps: Callable[
     and points the runner at the stack's smoke log group for the failing test names."""
     smoke = FakeSmoke()
     deps = make_deps(reporter=FakeReporter({12}), smoke=smoke)
-    result = lifecycle.up(deps, 12, SHA1)
+    result = up(deps, 12, SHA1)
     arn, name, payload = smoke.runs[0]
     assert arn.endswith(":stateMachine:pr-12") and name.startswith("pr-12-")
     assert payload == {"pr": 12, "sha": SHA1, "url": result.url}
@@ -137,7 +139,7 @@ def test_deploy_failure_is_visible_in_the_pr(clock: Clock, make_deps: Callable[.
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, reporter=reporter)
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 12, SHA1)
+        up(deps, 12, SHA1)
     assert err.value.exit_code == UNAVAILABLE
     assert "deploy failed" in reporter.comments[12][-1]
     assert "DependencyViolation" in reporter.comments[12][-1]
@@ -150,7 +152,7 @@ def test_transient_up_failures_are_retried(clock: Clock, make_deps: Callable[...
     auto.add("pr-12")
     auto.transient[("up", "pr-12")] = 3
     deps = make_deps(automation=auto, reporter=FakeReporter({12}))
-    assert lifecycle.up(deps, 12, SHA1).outcome == "deployed"
+    assert up(deps, 12, SHA1).outcome == "deployed"
     assert clock.slept == [2, 4, 8]
 
 
@@ -158,24 +160,24 @@ def test_transient_up_failures_are_retried(clock: Clock, make_deps: Callable[...
 def test_bad_sha_is_a_usage_error_naming_the_flag(sha: str, make_deps: Callable[..., Deps]) -> None:
     """--sha must look like a commit; the error names the flag and the fix."""
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(make_deps(), 12, sha)
+        up(make_deps(), 12, sha)
     assert err.value.exit_code == USAGE and "--sha" in err.value.message
 
 
 def test_report_goes_to_the_step_summary(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
     """With GITHUB_STEP_SUMMARY set, the final report Markdown is appended to that file."""
     summary = tmp_path / "summary.md"
     s = settings.model_copy(update={"step_summary": summary})
     deps = make_deps(settings=s, reporter=FakeReporter({12}))
-    lifecycle.up(deps, 12, SHA1)
+    up(deps, 12, SHA1)
     text = summary.read_text()
     assert MARKER in text and "ready" in text and "https://pr-12.preview.example.com" in text
 
 
 def test_bad_template_is_reported_in_the_pr(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
     """A config template the program would reject fails before deploying, named in the PR."""
     template = tmp_path / "preview.yaml"
@@ -186,7 +188,7 @@ def test_bad_template_is_reported_in_the_pr(
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, settings=s, reporter=reporter)
     with pytest.raises(PreviewError) as err:
-        lifecycle.up(deps, 12, SHA1)
+        up(deps, 12, SHA1)
     assert err.value.exit_code == USAGE and "loadBalancing" in err.value.message
     assert (
         "loadBalancing" in reporter.comments[12][-1]
@@ -208,13 +210,13 @@ def test_unexpected_crash_is_still_visible_in_the_pr(
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, reporter=reporter)
     with pytest.raises(KeyError):
-        lifecycle.up(deps, 12, SHA1)
+        up(deps, 12, SHA1)
     assert "internal error: KeyError" in reporter.comments[12][-1]
     assert reporter.states[12] == ["in_progress", "failure"]
 
 
 def test_comment_carries_cost_diagram_and_logs(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings
 ) -> None:
     """The ready comment shows URL, sha, smoke, cost/day, expiry, logs link and the Mermaid."""
     s = settings.model_copy(update={"run_url": "https://ci.example/run/7"})
@@ -222,9 +224,9 @@ def test_comment_carries_cost_diagram_and_logs(
     deps = make_deps(
         settings=s,
         reporter=reporter,
-        extras=lambda pr, cfg: lifecycle.Extras(0.42, "flowchart LR\n  a --> b"),
+        extras=lambda pr, cfg: Extras(0.42, "flowchart LR\n  a --> b"),
     )
-    lifecycle.up(deps, 12, SHA1)
+    up(deps, 12, SHA1)
     body = reporter.comments[12][-1]
     for part in (
         "https://pr-12.preview.example.com",
@@ -247,12 +249,12 @@ def test_shared_alb_rule_priorities_never_collide(
     auto.add("pr-1")  # deployed before the CLI stored priorities: holds its default (1, 2)
     reporter = FakeReporter({1, 25_000, 7})
     deps = make_deps(automation=auto, reporter=reporter)
-    lifecycle.up(deps, 25_000, SHA1)
+    up(deps, 25_000, SHA1)
     assert auto.stacks["pr-25000"].config["rulePriority"] == "3"
     reporter.open[25_000] = SHA2
-    lifecycle.up(deps, 25_000, SHA2)
+    up(deps, 25_000, SHA2)
     assert auto.stacks["pr-25000"].config["rulePriority"] == "3"
-    lifecycle.up(deps, 7, SHA1)
+    up(deps, 7, SHA1)
     assert auto.stacks["pr-7"].config["rulePriority"] == "13"
 
 
@@ -264,19 +266,19 @@ def test_a_preview_holding_a_taken_priority_moves_on_its_next_push(
     auto.add("pr-4").config["rulePriority"] = "7"
     auto.add("pr-5").config["rulePriority"] = "7"
     deps = make_deps(automation=auto, reporter=FakeReporter({4, 5}))
-    lifecycle.up(deps, 5, SHA1)
+    up(deps, 5, SHA1)
     assert auto.stacks["pr-5"].config["rulePriority"] == "9"
     assert auto.stacks["pr-4"].config["rulePriority"] == "7"
 
 
 def test_dedicated_previews_take_no_listener_priority(
-    clock: Clock, make_deps: Callable[..., Deps], settings: lifecycle.Settings, tmp_path: Path
+    clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
     template = tmp_path / "preview.yaml"
     shared = (REPO_ROOT / "preview.yaml").read_text()
     template.write_text(shared.replace("loadBalancing: shared", "loadBalancing: dedicated"))
     s = settings.model_copy(update={"config_template": template})
     auto = FakeAutomation(clock)
-    lifecycle.up(make_deps(automation=auto, settings=s, reporter=FakeReporter({3})), 3, SHA1)
+    up(make_deps(automation=auto, settings=s, reporter=FakeReporter({3})), 3, SHA1)
     assert "rulePriority" not in auto.stacks["pr-3"].config
     assert auto.stacks["pr-3"].config["loadBalancing"] == "dedicated"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from preview.harness import Synth, synthesize
+from preview.synth.harness import Synth, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load
-from preview.harness import synthesize
+from preview.synth.harness import synthesize
 from tests.infra.conftest import preview_config, stack_file
 
 

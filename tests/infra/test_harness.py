@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
+from preview.synth.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from tests.infra.conftest import preview_config
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from preview.harness import Synth
+from preview.synth.harness import Synth
 
 
 def test_prod_database_is_protected_and_has_a_reader(prod_synth: Synth) -> None:
@@ -81,7 +81,7 @@ def test_http_redirects_to_https(staging_synth: Synth) -> None:
 
 def test_staging_exports_what_previews_consume(staging_synth: Synth) -> None:
     """Staging exports every output the preview program reads through its StackReference."""
-    from preview.harness import DEFAULT_STAGING_OUTPUTS
+    from preview.synth.harness import DEFAULT_STAGING_OUTPUTS
 
     assert set(DEFAULT_STAGING_OUTPUTS) <= set(staging_synth.outputs)
     assert staging_synth.outputs["environment"] == "staging"
@@ -103,7 +103,7 @@ def test_prod_has_a_nat_gateway_per_az(prod_synth: Synth, staging_synth: Synth) 
 
 def test_bootstrap_stack_builds_the_github_identity() -> None:
     """Stack `bootstrap` dispatches to the GithubIdentity component with the configured repo."""
-    from preview.harness import synthesize
+    from preview.synth.harness import synthesize
     from tests.infra.conftest import stack_file
 
     synth = synthesize("bootstrap", stack_file("Pulumi.bootstrap.yaml"))
@@ -142,7 +142,7 @@ def test_every_taggable_long_lived_resource_is_tagged(
 def test_bootstrap_passes_the_preview_zone_to_the_identity() -> None:
     """previewZone on stack bootstrap reaches GithubIdentityArgs: the preview role may then
     manage records in that zone (checked through the role policy the component writes)."""
-    from preview.harness import synthesize
+    from preview.synth.harness import synthesize
 
     cfg = {"githubOrg": "acme", "githubRepo": "shop", "previewZone": "pv.acme.dev"}
     with_zone = synthesize("bootstrap", cfg)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from policy.rules import POLICIES, evaluate, run, validation_args
-from preview.harness import Synth
+from preview.synth.harness import Synth
 
 BY_NAME = {p.name: p for p in POLICIES}
 

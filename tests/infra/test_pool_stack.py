@@ -9,8 +9,8 @@ import pytest
 
 from components.config import ConfigError
 from policy import rules
-from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from preview.pool import DynamoClaims
+from preview.synth.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 from tests.infra.conftest import stack_file
 
 CLUSTER = "aws:rds/cluster:Cluster"

@@ -8,9 +8,9 @@ import pytest
 
 from components import naming
 from components.tags import PREVIEW_KEYS
+from contracts.constants import tools_log_stream
 from policy.rules import is_taggable
-from preview.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
-from smoke.definition import tools_log_stream
+from preview.synth.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
 
 
 def test_database_is_a_copy_on_write_clone_of_staging(preview_synth: Synth) -> None:

@@ -12,8 +12,8 @@ import yaml
 
 from preview import pool
 from preview.cli import main
-from preview.harness import synthesize
 from preview.pool import DynamoClaims, PoolStack, Slot
+from preview.synth.harness import synthesize
 from tests.pool.conftest import REGION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,13 +116,13 @@ def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims
 def test_ls_lists_the_slots_under_the_previews(
     pool_env: DynamoClaims, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from preview import commands, lifecycle
+    from preview import live, wiring
 
     pool_env.create(Slot("s0004", "free", created_at=NOW))
     pool.claim(pool_env, 8, "run-3", 3600, NOW)
     # No previews are live: the backend side of `ls` is not what this test is about.
-    monkeypatch.setattr(commands, "build_deps", lambda settings, **kw: None)
-    monkeypatch.setattr(lifecycle, "ls", lambda deps: [])
+    monkeypatch.setattr(wiring, "build_deps", lambda settings, **kw: None)
+    monkeypatch.setattr(live, "ls", lambda deps: [])
     code, out, err = run(capsys, "ls")
     assert code == 0, err
     assert "Warm pool" in out and "s0004" in out and "pr-8 (run run-3)" in out

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from smoke.definition import (
     STEPS,
     SmokeTargets,

@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
+from contracts.constants import tools_log_stream
 from preview.aws import StepFunctionsSmoke
-from smoke.definition import tools_log_stream
 from tests.smoke.conftest import (
     APP_SHA,
     LOG_GROUP,

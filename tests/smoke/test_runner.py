@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preview.errors import USAGE
+from contracts.errors import USAGE
 
 REPO = Path(__file__).resolve().parents[2]
 

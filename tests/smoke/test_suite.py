@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from preview.errors import SMOKE_FAILED
+from contracts.errors import SMOKE_FAILED
 from tests.smoke.conftest import APP_SHA, run_smoke
 
 pytestmark = pytest.mark.services

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from preview.errors import SMOKE_FAILED
+from contracts.errors import SMOKE_FAILED
 from smoke.health import check
 from tests.smoke.conftest import APP_SHA, run_smoke
 

@@ -96,7 +96,7 @@ def test_endless_throttling_gives_up_and_leaves_nothing(
     seeded, client, prefix, spec, throttle
 ) -> None:
     """When the domain never accepts writes the run fails as unavailable, with no index left."""
-    from preview.errors import UnavailableError
+    from contracts.errors import UnavailableError
 
     proxy, url = throttle
     proxy.refuse = [429] * 1000

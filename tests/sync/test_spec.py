@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.sync.spec import load_spec, parse_spec
 from tests.sync.conftest import SPEC_PATH
 

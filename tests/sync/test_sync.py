@@ -256,7 +256,7 @@ def _rows_at(engine: sa.Engine, when: datetime) -> int:
 
 def test_incremental_without_a_full_run_is_refused(seeded, client, prefix, spec, opts) -> None:
     """Incremental mode needs the live index (and its watermark) that a full run creates."""
-    from preview.errors import UsageError
+    from contracts.errors import UsageError
 
     with pytest.raises(UsageError, match="full"):
         _sync(spec, seeded, client, prefix, opts, incremental=True)

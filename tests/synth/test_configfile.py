@@ -4,13 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from preview.synth.configfile import (
-    SECRET_PLACEHOLDER,
-    ConfigFileError,
-    naive_config,
-    pr_config,
-    read_stack_file,
-)
+from preview.stackconfig import SECRET_PLACEHOLDER, ConfigFileError, read_stack_file
+from preview.synth.configfile import naive_config, pr_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from preview.errors import UsageError
+from contracts.errors import UsageError
 from preview.synth.timing import CREATE_SECONDS, critical_path
 from tests.synth.graphs import ALB, COMPONENT, DB, DB_INSTANCE, RECORD, RULE, SERVICE, SG, TG, res
 

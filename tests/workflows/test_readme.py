@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components import config as cfg
-from preview import errors
+from contracts import errors
 from preview.settings import Settings
 from tests.workflows.invariants import WORKFLOWS
 
@@ -73,7 +73,7 @@ def test_every_documented_config_key_exists(text: str) -> None:
 
 
 def test_exit_codes_match_the_error_funnel(text: str) -> None:
-    """The exit-code table has the codes preview/errors.py defines, no more, no less."""
+    """The exit-code table has the codes contracts/errors.py defines, no more, no less."""
     rows = re.findall(r"^\| (\d) \|", _section(text, "### Exit codes"), flags=re.M)
     real = {errors.OK, errors.INTERNAL, errors.USAGE, errors.UNAVAILABLE, errors.LOCKED,
             errors.SMOKE_FAILED, errors.CAPPED}  # fmt: skip

@@ -194,8 +194,8 @@ def test_preview_runs_the_prs_own_tools_image(
 ) -> None:
     """The up job's template step, run for real, yields a stack config whose toolsImage is the
     image the images job pushed for this PR (the rest of preview.yaml unchanged)."""
-    from preview.lifecycle import stack_config
     from preview.settings import Settings
+    from preview.stackconfig import stack_config
 
     up = inv.jobs(preview)["up"]
     step = next(s for s in inv.steps(up) if s.get("name", "").startswith("Config template"))

@@ -18,46 +18,50 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT = "preview-platform"
-PROGRAM = Path(__file__).resolve().parents[1] / "__main__.py"
+from contracts.constants import PROJECT
+from contracts.outputs import StagingOut as S
+
+PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 _STAGING = f"arn:aws:{{svc}}:{REGION}:{ACCOUNT}:{{res}}"
 
-# What the staging stack exports for previews (see __main__.py); a plausible stand-in.
+# What the staging stack exports for previews (stacks/long_lived.py); a plausible stand-in.
 DEFAULT_STAGING_OUTPUTS: dict[str, Any] = {
-    "environment": "staging",
-    "vpcId": "vpc-0staging",
-    "vpcCidr": "10.0.0.0/16",
-    "publicSubnetIds": ["subnet-0pub-a", "subnet-0pub-b"],
-    "privateSubnetIds": ["subnet-0priv-a", "subnet-0priv-b"],
-    "natPublicIps": ["203.0.113.10"],
-    "clusterArn": _STAGING.format(svc="ecs", res="cluster/pp-staging"),
-    "clusterName": "pp-staging",
-    "previewZoneId": "Z0PREVIEWZONE",
-    "previewZoneName": "preview.example.com",
-    "previewAlbArn": _STAGING.format(
+    S.ENVIRONMENT: "staging",
+    S.VPC_ID: "vpc-0staging",
+    S.VPC_CIDR: "10.0.0.0/16",
+    S.PUBLIC_SUBNET_IDS: ["subnet-0pub-a", "subnet-0pub-b"],
+    S.PRIVATE_SUBNET_IDS: ["subnet-0priv-a", "subnet-0priv-b"],
+    S.NAT_PUBLIC_IPS: ["203.0.113.10"],
+    S.CLUSTER_ARN: _STAGING.format(svc="ecs", res="cluster/pp-staging"),
+    S.CLUSTER_NAME: "pp-staging",
+    S.PREVIEW_ZONE_ID: "Z0PREVIEWZONE",
+    S.PREVIEW_ZONE_NAME: "preview.example.com",
+    S.PREVIEW_ALB_ARN: _STAGING.format(
         svc="elasticloadbalancing", res="loadbalancer/app/pp-staging-preview/0123456789abcdef"
     ),
-    "previewAlbDnsName": "pp-staging-preview-123.us-east-1.elb.amazonaws.com",
-    "previewAlbZoneId": "Z35SXDOTRQ7X7K",
-    "previewAlbSecurityGroupId": "sg-0previewalb",
-    "previewListenerArn": _STAGING.format(
+    S.PREVIEW_ALB_DNS_NAME: "pp-staging-preview-123.us-east-1.elb.amazonaws.com",
+    S.PREVIEW_ALB_ZONE_ID: "Z35SXDOTRQ7X7K",
+    S.PREVIEW_ALB_SECURITY_GROUP_ID: "sg-0previewalb",
+    S.PREVIEW_LISTENER_ARN: _STAGING.format(
         svc="elasticloadbalancing",
         res="listener/app/pp-staging-preview/0123456789abcdef/fedcba9876543210",
     ),
-    "dbClusterIdentifier": "pp-staging-db",
-    "dbClusterArn": _STAGING.format(svc="rds", res="cluster:pp-staging-db"),
-    "dbEngineVersion": "8.0.mysql_aurora.3.08.0",
-    "dbSubnetGroupName": "pp-staging-db",
-    "dbMasterSecretArn": _STAGING.format(svc="secretsmanager", res="secret:pp-staging-db-AbCdEf"),
-    "dbName": "app",
-    "searchDomainArn": _STAGING.format(svc="es", res="domain/pp-staging-search"),
-    "searchDomainEndpoint": "vpc-pp-staging-search-abc.us-east-1.es.amazonaws.com",
-    "searchSecurityGroupId": "sg-0search",
-    "appRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-app",
-    "toolsRepositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools",
-    "toolsImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools:v1",
+    S.DB_CLUSTER_IDENTIFIER: "pp-staging-db",
+    S.DB_CLUSTER_ARN: _STAGING.format(svc="rds", res="cluster:pp-staging-db"),
+    S.DB_ENGINE_VERSION: "8.0.mysql_aurora.3.08.0",
+    S.DB_SUBNET_GROUP_NAME: "pp-staging-db",
+    S.DB_MASTER_SECRET_ARN: _STAGING.format(
+        svc="secretsmanager", res="secret:pp-staging-db-AbCdEf"
+    ),
+    S.DB_NAME: "app",
+    S.SEARCH_DOMAIN_ARN: _STAGING.format(svc="es", res="domain/pp-staging-search"),
+    S.SEARCH_DOMAIN_ENDPOINT: "vpc-pp-staging-search-abc.us-east-1.es.amazonaws.com",
+    S.SEARCH_SECURITY_GROUP_ID: "sg-0search",
+    S.APP_REPOSITORY_URL: f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-app",
+    S.TOOLS_REPOSITORY_URL: f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools",
+    S.TOOLS_IMAGE: f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/pp-staging-tools:v1",
 }
 
 
