@@ -195,6 +195,28 @@ def _staging_ref(v: str) -> str:
     return v
 
 
+class WarmSlot(_Model):
+    """The pool slot `preview up` claimed for this PR (preview/pool.py Slot.warm_config): the
+    preview uses its database instead of cloning one, and does not own it."""
+
+    slot: str = Field(pattern=r"s[0-9]{4,6}")
+    # Only a pool slot's own identifier (pp-pool-<slot>), so this can never point at staging or
+    # prod's cluster.
+    cluster_identifier: str = Field(pattern=r"pp-pool-s[0-9]{4,6}")
+    endpoint: str = Field(min_length=1, max_length=255)
+    secret_arn: str = Field(pattern=r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
+    index_prefix: str = Field(pattern=r"pool-s[0-9]{4,6}-")
+    security_group_id: str = Field(min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _same_slot(self) -> WarmSlot:
+        if not self.cluster_identifier.endswith(f"-{self.slot}"):
+            raise ValueError(
+                f"clusterIdentifier {self.cluster_identifier!r} is not slot {self.slot}"
+            )
+        return self
+
+
 class PreviewConfig(_Model):
     kind: Literal["preview"] = "preview"
     pr: int = Field(ge=1, le=naming.MAX_PR)
@@ -212,6 +234,8 @@ class PreviewConfig(_Model):
     tools_image: str | None = Field(default=None, min_length=1, max_length=512)
     log_retention_days: int = Field(default=7, description="CloudWatch retention: 1, 3, 5, 7, 14")
     db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
+    # Set by `preview up` when it claimed a warm pool slot; absent: the stack clones staging.
+    warm_slot: WarmSlot | None = None
 
     @field_validator("log_retention_days")
     @classmethod
@@ -402,9 +426,19 @@ _HINTS: dict[str, str] = {
     "githubRepo": "set githubRepo to the repository name",
     "size": "lower size (or previewCap), or raise dbClusterQuota after a Service Quotas increase",
     "slots": "leave slots to `preview pool refill` (ids s0001, s0002, ...)",
+    "warmSlot": "leave warmSlot to `preview up` (it copies the claimed slot from the pool table)",
 }
 # Keys whose values are structured: Pulumi stores them JSON-encoded.
-_OBJECT_KEYS = {"app", "urlProtection", "spot", "db", "search", "autoscaling", "slots"}
+_OBJECT_KEYS = {
+    "app",
+    "urlProtection",
+    "spot",
+    "db",
+    "search",
+    "autoscaling",
+    "slots",
+    "warmSlot",
+}
 
 
 def _decode(key: str, value: Any) -> Any:

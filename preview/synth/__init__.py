@@ -138,15 +138,29 @@ def _policies(resources: list[Any], stack: str, notes: list[str]) -> list[Any]:
     return list(rules.evaluate(resources, stack))
 
 
-def _ready(resources: list[Any], path: Any) -> dict[str, Any]:
-    """Both paths of a new preview. The warm graph is this graph without the DatabaseClone:
-    a preview on a pool slot takes the slot's endpoint from config instead."""
-    from preview.synth.timing import critical_path, time_to_ready, without_components
+# A claimed slot as `preview up` hands it to the stack (config `warmSlot`), for modelling only.
+SAMPLE_SLOT = {
+    "slot": "s0001",
+    "clusterIdentifier": "pp-pool-s0001",
+    "endpoint": "pp-pool-s0001.cluster-synth.us-east-1.rds.amazonaws.com",
+    "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-s0001-synth",
+    "indexPrefix": "pool-s0001-",
+    "securityGroupId": "sg-0synthpoolclients",
+}
 
-    if not any(r.type == "platform:dbclone:DatabaseClone" for r in resources):
-        return {}
-    warm = critical_path(without_components(resources, "platform:dbclone:DatabaseClone"))
-    return {"warm": time_to_ready(warm, "warm"), "cold": time_to_ready(path, "cold")}
+
+def _ready(stack: str, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
+    """Both paths of a new preview: the cold one is this synth (the stack clones staging); the
+    warm one synthesizes the same config with a claimed slot, which owns no clone."""
+    from preview.synth.timing import critical_path, time_to_ready
+
+    if config.get("warmSlot"):
+        return {"warm": time_to_ready(path, "warm")}
+    warm = _synthesize(stack, {**config, "warmSlot": SAMPLE_SLOT})
+    return {
+        "warm": time_to_ready(critical_path(list(warm.resources)), "warm"),
+        "cold": time_to_ready(path, "cold"),
+    }
 
 
 def _pool_cost(region: str, notes: list[str]) -> Any:
@@ -154,7 +168,6 @@ def _pool_cost(region: str, notes: list[str]) -> Any:
     from components.config import ConfigError, PoolConfig, load
     from preview.synth import configfile
     from preview.synth.cost import pool_idle_cost
-    from preview.synth.timing import FARGATE_TASK_START_S, SYNC_S
 
     path = configfile.REPO / "Pulumi.pool.yaml"
     if not path.is_file():
@@ -169,7 +182,6 @@ def _pool_cost(region: str, notes: list[str]) -> Any:
         cfg.size,
         max_age_hours=cfg.max_age_hours,
         auto_pause_seconds=cfg.db_auto_pause_seconds,
-        seed_seconds=FARGATE_TASK_START_S + SYNC_S,
         region=region,
     )
 
@@ -220,6 +232,6 @@ def synth_report(
         naive=naive_result() if naive_result else None,
         secrets=configfile.secret_values(config),
         notes=notes,
-        ready=_ready(resources, path) if sid.is_preview else {},
+        ready=_ready(stack, config, path) if sid.is_preview else {},
         pool=_pool_cost(region, notes) if sid.kind in ("preview", "pool") else None,
     )

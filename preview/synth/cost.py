@@ -302,13 +302,14 @@ def pool_idle_cost(
     *,
     max_age_hours: float,
     auto_pause_seconds: int,
-    seed_seconds: float,
+    seed_seconds: float = 0.0,
     region: str = DEFAULT_REGION,
 ) -> PoolCost:
     """Idle cost of a pool of `slots` free slots (components/pool.py), replaced every
     `max_age_hours`. A free slot is a copy-on-write clone whose instance is paused at 0 ACU: it
-    is awake only while the refill seeds its indices and for `auto_pause_seconds` after, once
-    per lifetime, and stores only the pages it changed (the seed writes none to Aurora)."""
+    is awake once per lifetime, from its creation (plus `seed_seconds` of anything that reads it
+    ahead of a claim; nothing does today) until `auto_pause_seconds` of idleness pause it, and it
+    stores only the pages it changed."""
     factor = region_multiplier(region)
     awake_h = (seed_seconds + auto_pause_seconds) / 3600
     per_day = p.HOURS_PER_DAY / max_age_hours
@@ -320,7 +321,8 @@ def pool_idle_cost(
             "aws:rds/clusterInstance:ClusterInstance",
             round(acu * factor, 4),
             f"paused at 0 ACU; awake {awake_h * 60:.0f} min per {max_age_hours:g} h lifetime "
-            f"(seed + auto-pause delay) at {p.AURORA_AWAKE_ACU} ACU x ${p.AURORA_ACU_HOUR}/ACU-h",
+            f"(idle after creation until auto-pause) at {p.AURORA_AWAKE_ACU} ACU "
+            f"x ${p.AURORA_ACU_HOUR}/ACU-h",
         ),
         CostLine(
             "slot cluster",

@@ -186,10 +186,10 @@ class TimeToReady:
 def time_to_ready(url: CriticalPath, path: Path) -> TimeToReady:
     """URL + seed + health + smoke of a new preview, given the critical path of its `up`.
 
-    Cold: `up` creates the clone and its instance (on `url`), and the seed task fills the PR's
-    indices. Warm: `up` claims a pool slot (no clone on `url`), whose indices the pool seeded
-    ahead of time, so the seed step has nothing to do; the slot's paused instance resumes on the
-    first connection instead.
+    Cold: `up` creates the clone and its instance (on `url`). Warm: `up` claims a pool slot
+    first and the stack owns no clone (`url` is the warm stack's path); the slot's instance is
+    paused, so the seed task's first connection also waits for it to resume. Both then seed the
+    PR's indices from the database, wait for health and run the smoke suite.
     """
     task = f"Fargate task start {FARGATE_TASK_START_S:g} s (DESIGN.md)"
     steps = []
@@ -202,15 +202,13 @@ def time_to_ready(url: CriticalPath, path: Path) -> TimeToReady:
         steps.append(
             ReadyStep("resume paused slot", RESUME_S, "Aurora auto-pause docs: ~15 s to resume")
         )
-        steps.append(ReadyStep("seed search", 0.0, "slot indices seeded by `preview pool refill`"))
-    else:
-        steps.append(
-            ReadyStep(
-                "seed search",
-                FARGATE_TASK_START_S + SYNC_S,
-                f"{task} + sync {SYNC_S:g} s (200k rows at 10k rows/s, assumed)",
-            )
+    steps.append(
+        ReadyStep(
+            "seed search",
+            FARGATE_TASK_START_S + SYNC_S,
+            f"{task} + sync {SYNC_S:g} s (200k rows at 10k rows/s, assumed)",
         )
+    )
     steps.append(ReadyStep("wait healthy", HEALTH_S, "one Lambda invocation + GET"))
     steps.append(
         ReadyStep(
@@ -220,25 +218,3 @@ def time_to_ready(url: CriticalPath, path: Path) -> TimeToReady:
         )
     )
     return TimeToReady(path, steps)
-
-
-def without_components(resources: list[ResourceLike], type_: str) -> list[ResourceLike]:
-    """`resources` minus every component of `type_` and what it holds, and the edges to them.
-
-    The warm graph of a preview is its cold graph without the DatabaseClone: its consumers take
-    the slot's endpoint from config instead of waiting for a clone.
-    """
-    from dataclasses import replace
-
-    g = Graph(resources)
-    drop: set[str] = set()
-    for r in resources:
-        if r.type == type_:
-            drop |= {r.urn, *(d.urn for d in g.descendants(r.urn))}
-    out: list[ResourceLike] = []
-    for r in resources:
-        if r.urn in drop:
-            continue
-        deps = [d for d in r.dependencies if d not in drop]
-        out.append(replace(r, dependencies=deps) if deps != list(r.dependencies) else r)  # type: ignore[type-var]
-    return out
