@@ -138,6 +138,12 @@ class Settings(BaseSettings):
             "claims slots and `ls` lists them; `preview pool` defaults to the template's"
         ),
     )
+    pool_lease_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description="Lease of a fresh claim; longer than an `up` job runs (renewed after deploy)",
+    )
     step_summary: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("PREVIEW_STEP_SUMMARY", "GITHUB_STEP_SUMMARY"),

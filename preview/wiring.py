@@ -53,7 +53,18 @@ def build_deps(
         extras=synth_extras,
         out=echo,
         sleep=time.sleep,
+        pool=_pool(settings),
     )
+
+
+def _pool(settings: Settings) -> Any:
+    """The claims store when PREVIEW_POOL_TABLE names one (the pool is optional)."""
+    if not settings.pool_table:
+        return None
+    from preview.aws import client
+    from preview.pool import DynamoClaims
+
+    return DynamoClaims(client("dynamodb", settings.aws_region), settings.pool_table)
 
 
 def _register_secrets(settings: Settings) -> None:

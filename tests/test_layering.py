@@ -34,6 +34,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "notify": 3,
     "live": 4,
     "planning": 5,
+    "warm": 5,
     "queue": 5,
     "teardown": 6,
     "up": 7,
