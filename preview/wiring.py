@@ -137,7 +137,8 @@ def synth_extras(pr: int, config: Mapping[str, Any]) -> Extras:
     try:
         from preview.synth import synth_report
 
-        report = synth_report(naming.stack_name(pr), dict(config), naive=False)
+        # The comment needs cost and diagram only: no naive design, no warm-path synth.
+        report = synth_report(naming.stack_name(pr), dict(config), naive=False, ready=False)
         extras = Extras(cost_per_day_usd=report.cost_per_day_usd, mermaid=report.mermaid)
     except Exception as exc:  # a synth problem must never block a deploy or a listing
         echo(f"note: no cost/diagram for pr-{pr} ({type(exc).__name__}: {exc})")

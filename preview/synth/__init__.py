@@ -192,10 +192,12 @@ def synth_report(
     *,
     region: str | None = None,
     naive: bool = True,
+    ready: bool = True,
 ) -> SynthReport:
     """Synthesize `stack` with `config` (short keys, as `configfile` returns them) and measure it.
 
-    `naive` also synthesizes the naive design (previews only) for comparison. Raises a
+    `naive` also synthesizes the naive design (previews only) for comparison; `ready` also the
+    warm path (a claimed pool slot) for time to ready on both paths. Raises a
     `contracts.errors.UsageError` for invalid config or a region the price table lacks.
     """
     from components import naming
@@ -232,6 +234,6 @@ def synth_report(
         naive=naive_result() if naive_result else None,
         secrets=configfile.secret_values(config),
         notes=notes,
-        ready=_ready(stack, config, path) if sid.is_preview else {},
+        ready=_ready(stack, config, path) if ready and sid.is_preview else {},
         pool=_pool_cost(region, notes) if sid.kind in ("preview", "pool") else None,
     )
