@@ -4,6 +4,7 @@
   previews share and exports it.
 * `pr-<N>`: a preview built on staging's outputs (stacks/preview.py).
 * `bootstrap`: the GitHub OIDC identity (stacks/bootstrap.py).
+* `pool`: the warm database pool of staging clones previews claim (stacks/pool.py).
 
 The stack name decides the kind; config is read once into components.config and validated
 before any resource is registered.
@@ -28,6 +29,10 @@ def main() -> None:
         from stacks import preview
 
         preview.build(cfg, stack)
+    elif isinstance(cfg, cfgmod.PoolConfig):
+        from stacks import pool
+
+        pool.build(cfg, stack)
     else:
         from stacks import long_lived
 

@@ -44,6 +44,9 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 PREVIEW_PREFIX = "pp-pr-"
 STAGING_PREFIX = "pp-staging"
+# The warm pool (stack `pool`, components/pool.py): its claims table and slot clones.
+POOL_PREFIX = "pp-pool-"
+POOL_POLICY_NAME = "pp-pool-maintenance"
 BOUNDARY_NAME = "pp-preview-boundary"
 INLINE_POLICY_LIMIT = 10_240  # characters of all of a role's inline policies, no whitespace
 _LONGEST_BOUNDARY = f"arn:aws-us-gov:iam::123456789012:policy/{BOUNDARY_NAME}"
@@ -234,6 +237,83 @@ def _prod_guard() -> list[dict[str, Any]]:
             "Resource": "*",
         },
     ]
+
+
+def _pool_statements() -> list[dict[str, Any]]:
+    """The reaper's extra: `preview pool refill|refresh` deploys stack `pool` (its table, slot
+    clones of staging and their groups, all named pp-pool-* or tagged environment=pool)."""
+    q = POOL_PREFIX
+    pool_tag = {"StringEquals": {"aws:RequestTag/environment": "pool"}}
+    return [
+        _allow(
+            [
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:CreateTable",
+                "dynamodb:DeleteTable",
+                "dynamodb:UpdateTable",
+                "dynamodb:Describe*",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+            ],
+            [f"arn:aws:dynamodb:*:*:table/{q}*"],
+            "PoolTable",
+        ),
+        _allow(
+            ["rds:RestoreDBClusterToPointInTime"],
+            [
+                f"arn:aws:rds:*:*:cluster:{q}*",
+                f"arn:aws:rds:*:*:cluster:{STAGING_PREFIX}-*",
+                "arn:aws:rds:*:*:subgrp:*",
+                "arn:aws:rds:*:*:cluster-pg:*",
+            ],
+            "PoolClone",
+        ),
+        _allow(
+            [
+                "rds:CreateDBInstance",
+                "rds:ModifyDBCluster",
+                "rds:ModifyDBInstance",
+                "rds:DeleteDBCluster",
+                "rds:DeleteDBInstance",
+                "rds:AddTagsToResource",
+                "rds:RemoveTagsFromResource",
+            ],
+            [f"arn:aws:rds:*:*:cluster:{q}*", f"arn:aws:rds:*:*:db:{q}*", "arn:aws:rds:*:*:pg:*"],
+            "PoolRds",
+        ),
+        {
+            "Sid": "PoolSgCreate",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": pool_tag,
+        },
+        {
+            "Sid": "PoolSgChange",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:DeleteSecurityGroup",
+                "ec2:CreateTags",
+            ],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "pool"}},
+        },
+    ]
+
+
+def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
+    """The reaper's managed policy for the warm pool: stack `pool` and its state. Managed, not
+    inline: a role's inline policies share one 10,240-character quota the preview policy fills;
+    a managed policy has its own 6,144 (IAM and STS quotas)."""
+    statements = _pool_statements()
+    statements.extend(_state_statements(args, stacks=("pool",), read_stacks=("staging",)))
+    statements.extend(_prod_guard())
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any]:
@@ -559,6 +639,12 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
         ),
         # Dedicated-ALB option: its own certificate.
         _tagged_change(["acm:DeleteCertificate"], ["*"], "AcmDelete"),
+        # Warm pool claims (preview/pool.py): read the slots, claim/renew/release one.
+        _allow(
+            ["dynamodb:Scan", "dynamodb:UpdateItem"],
+            [f"arn:aws:dynamodb:*:*:table/{POOL_PREFIX}*"],
+            "PoolClaims",
+        ),
     ]
     if args.preview_zone:
         statements.append(
@@ -783,8 +869,21 @@ class GithubIdentity(pulumi.ComponentResource):
         self.preview_role_arn = self._create_role(
             name, "preview", args.subject("pull_request"), preview_doc
         )
+        # The reaper also keeps the warm pool (`preview pool refill|refresh` on its schedule).
+        pool = aws.iam.Policy(
+            f"{name}-pool",
+            name=POOL_POLICY_NAME,
+            description="Warm database pool upkeep (stack pool) for the preview reaper",
+            policy=json.dumps(pool_policy(args)),
+            tags=self._tags,
+            opts=self._child,
+        )
         self.reaper_role_arn = self._create_role(
-            name, "reaper", args.subject(f"environment:{REAPER_ENVIRONMENT}"), preview_doc
+            name,
+            "reaper",
+            args.subject(f"environment:{REAPER_ENVIRONMENT}"),
+            preview_doc,
+            managed=(pool.arn,),
         )
         self.staging_role_arn = self._create_role(
             name,
@@ -830,7 +929,7 @@ class GithubIdentity(pulumi.ComponentResource):
         role: str,
         subject: str,
         policy: str | pulumi.Output[str],
-        managed: tuple[str, ...] = (),
+        managed: tuple[pulumi.Input[str], ...] = (),
     ) -> pulumi.Output[str]:
         r = aws.iam.Role(
             f"{name}-{role}",

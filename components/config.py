@@ -232,6 +232,38 @@ class SpotSpec(_Model):
         return value
 
 
+def _staging_ref(v: str) -> str:
+    parts = v.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("must be a fully qualified stack reference 'org/project/staging'")
+    if parts[2] != "staging":
+        # Clones of prod would copy production data into an ephemeral, looser environment.
+        raise ValueError(f"must reference the staging stack, never {parts[2]!r}")
+    return v
+
+
+class WarmSlot(_Model):
+    """The pool slot `preview up` claimed for this PR (preview/pool.py Slot.warm_config): the
+    preview uses its database instead of cloning one, and does not own it."""
+
+    slot: str = Field(pattern=r"s[0-9]{4,6}")
+    # Only a pool slot's own identifier (pp-pool-<slot>), so this can never point at staging or
+    # prod's cluster.
+    cluster_identifier: str = Field(pattern=r"pp-pool-s[0-9]{4,6}")
+    endpoint: str = Field(min_length=1, max_length=255)
+    secret_arn: str = Field(pattern=r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
+    index_prefix: str = Field(pattern=r"pool-s[0-9]{4,6}-")
+    security_group_id: str = Field(min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _same_slot(self) -> WarmSlot:
+        if not self.cluster_identifier.endswith(f"-{self.slot}"):
+            raise ValueError(
+                f"clusterIdentifier {self.cluster_identifier!r} is not slot {self.slot}"
+            )
+        return self
+
+
 class PreviewConfig(_Model):
     kind: Literal["preview"] = "preview"
     pr: int = Field(ge=1, le=naming.MAX_PR)
@@ -251,6 +283,8 @@ class PreviewConfig(_Model):
         default=7, description="CloudWatch retention in days: 1, 3, 5, 7 or 14"
     )
     db_auto_pause_seconds: int = Field(default=600, ge=300, le=86_400)
+    # Set by `preview up` when it claimed a warm pool slot; absent: the stack clones staging.
+    warm_slot: WarmSlot | None = None
 
     @field_validator("log_retention_days")
     @classmethod
@@ -279,13 +313,7 @@ class PreviewConfig(_Model):
     @field_validator("staging_stack")
     @classmethod
     def _staging(cls, v: str) -> str:
-        parts = v.split("/")
-        if len(parts) != 3 or not all(parts):
-            raise ValueError("must be a fully qualified stack reference 'org/project/staging'")
-        if parts[2] != "staging":
-            # Clones of prod would copy production data into an ephemeral, looser environment.
-            raise ValueError(f"must reference the staging stack, never {parts[2]!r}")
-        return v
+        return _staging_ref(v)
 
     @property
     def stack(self) -> str:
@@ -416,12 +444,57 @@ class BootstrapConfig(_Model):
     existing_provider_arn: str | None = None
 
 
-StackConfig = PreviewConfig | LongLivedConfig | BootstrapConfig
+# RDS: DB clusters per region, default quota (Service Quotas "DB clusters", adjustable).
+DEFAULT_DB_CLUSTER_QUOTA = 40
+_SLOT_ID = re.compile(r"s[0-9]{4,6}")
+
+
+class PoolConfig(_Model):
+    """The warm database pool (stack `pool`): free clones of staging kept ready for previews.
+
+    Every slot and every cold preview is one Aurora cluster, so the pool, the preview cap, the
+    long-lived clusters and the one extra slot `refresh` makes before it retires a stale one
+    must fit the account's DB-cluster quota together.
+    """
+
+    kind: Literal["pool"] = "pool"
+    staging_stack: str
+    size: int = Field(default=3, ge=0, le=100, description="Free slots kept ready")
+    preview_cap: int = Field(default=20, ge=1, le=1000, description="PREVIEW_CAP of the CLI")
+    db_cluster_quota: int = Field(default=DEFAULT_DB_CLUSTER_QUOTA, ge=1, le=1000)
+    long_lived_clusters: int = Field(
+        default=2, ge=0, le=100, description="Other clusters in the region (staging, prod)"
+    )
+    max_age_hours: float = Field(default=24, gt=0, le=168, description="Slot lifetime")
+    db_auto_pause_seconds: int = Field(default=300, ge=300, le=86_400)
+    lease_minutes: int = Field(default=60, ge=5, le=1440, description="Claim lease of `up`")
+    claims_table: str = Field(default="pp-pool-claims", pattern=r"[A-Za-z0-9_.-]{3,255}")
+    # Set by `preview pool refill|refresh`: the slot ids the stack holds (never reused).
+    slots: list[str] = Field(default_factory=list)
+
+    @field_validator("staging_stack")
+    @classmethod
+    def _staging(cls, v: str) -> str:
+        return _staging_ref(v)
+
+    @field_validator("slots")
+    @classmethod
+    def _slots(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if not _SLOT_ID.fullmatch(s)]
+        if bad:
+            raise ValueError(f"slot ids look like s0001; got {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("slot ids must be unique")
+        return v
+
+
+StackConfig = PreviewConfig | LongLivedConfig | BootstrapConfig | PoolConfig
 _MODELS: dict[str, type[_Model]] = {
     "preview": PreviewConfig,
     "staging": LongLivedConfig,
     "prod": LongLivedConfig,
     "bootstrap": BootstrapConfig,
+    "pool": PoolConfig,
 }
 
 _HINTS: dict[str, str] = {
@@ -442,9 +515,21 @@ _HINTS: dict[str, str] = {
     "previewZone": "staging: set previewZone (e.g. preview.example.com); prod: remove it",
     "githubOrg": "set githubOrg to the GitHub organization or user",
     "githubRepo": "set githubRepo to the repository name",
+    "size": "lower size (or previewCap), or raise dbClusterQuota after a Service Quotas increase",
+    "slots": "leave slots to `preview pool refill` (ids s0001, s0002, ...)",
+    "warmSlot": "leave warmSlot to `preview up` (it copies the claimed slot from the pool table)",
 }
 # Keys whose values are structured: Pulumi stores them JSON-encoded.
-_OBJECT_KEYS = {"app", "urlProtection", "spot", "db", "search", "autoscaling"}
+_OBJECT_KEYS = {
+    "app",
+    "urlProtection",
+    "spot",
+    "db",
+    "search",
+    "autoscaling",
+    "slots",
+    "warmSlot",
+}
 
 
 def _decode(key: str, value: Any) -> Any:
@@ -516,4 +601,18 @@ def load(stack: str, raw: Mapping[str, Any]) -> StackConfig:
             f"is {cfg.pr} but the stack is {stack!r}",
             f"set pr to {sid.pr} or deploy to stack pr-{cfg.pr}",
         )
+    if isinstance(cfg, PoolConfig):
+        _check_pool_quota(cfg)
     return cfg  # type: ignore[return-value]
+
+
+def _check_pool_quota(cfg: PoolConfig) -> None:
+    need = cfg.size + 1 + cfg.preview_cap + cfg.long_lived_clusters
+    if need > cfg.db_cluster_quota:
+        raise ConfigError(
+            f"{NAMESPACE}:size",
+            f"size {cfg.size} + 1 (refresh) + previewCap {cfg.preview_cap} + longLivedClusters "
+            f"{cfg.long_lived_clusters} = {need} DB clusters exceeds dbClusterQuota "
+            f"{cfg.db_cluster_quota}",
+            _hint("size"),
+        )

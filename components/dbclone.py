@@ -36,6 +36,9 @@ class DatabaseCloneArgs:
     tags: dict[str, str]
     auto_pause_seconds: int = 600
     max_capacity: float = 2
+    # Physical cluster identifier; default `pp-<stack>-db`. A pool slot passes its own, since
+    # one pool stack holds many clones.
+    identifier: str | None = None
 
     def __post_init__(self) -> None:
         if not 300 <= self.auto_pause_seconds <= 86_400:
@@ -62,7 +65,7 @@ class DatabaseClone(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:dbclone:DatabaseClone", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ident = naming.rds_identifier(naming.resource_prefix(args.stack), "db")
+        ident = args.identifier or naming.rds_identifier(naming.resource_prefix(args.stack), "db")
         sg = mysql_security_group(
             name,
             args.vpc_id,

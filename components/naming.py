@@ -19,8 +19,10 @@ from contracts.constants import BOOTSTRAP, LONG_LIVED, SHORT_PROJECT
 from contracts.errors import NamingError
 
 MAX_PR = 10**9
+# The warm database pool (components/pool.py): long-lived, never a clone source.
+POOL = "pool"
 
-Kind = Literal["preview", "staging", "prod", "bootstrap"]
+Kind = Literal["preview", "staging", "prod", "bootstrap", "pool"]
 
 _PREVIEW_RE = re.compile(r"pr-([1-9][0-9]{0,9})")
 _HASH_LEN = 6
@@ -63,12 +65,14 @@ def parse_stack(name: str) -> StackId:
         return StackId(short, "staging" if short == "staging" else "prod")
     if short == BOOTSTRAP:
         return StackId(short, "bootstrap")
+    if short == POOL:
+        return StackId(short, "pool")
     match = _PREVIEW_RE.fullmatch(short)
     if match:
         return StackId(short, "preview", _check_pr(int(match.group(1))))
     raise NamingError(
         f"stack name {name!r} is not one this program knows",
-        hint=f"use 'staging', 'prod', 'bootstrap' or 'pr-<N>' with N from 1 to {MAX_PR}",
+        hint=f"use 'staging', 'prod', 'bootstrap', 'pool' or 'pr-<N>' with N from 1 to {MAX_PR}",
     )
 
 

@@ -28,6 +28,18 @@ def preview_tags(pr: int, sha: str, expires_at: str, branch: str = "") -> dict[s
     return tags
 
 
+TAG_POOL_SLOT = "preview:pool-slot"
+
+
+def pool_tags(slot: str | None = None) -> dict[str, str]:
+    """Tags of the warm pool (stack `pool`); a slot's resources also name their slot, which is
+    how the reaper tells a pool clone from a preview's (it never carries `preview:pr`)."""
+    tags = {"environment": "pool", "managed-by": MANAGED_BY}
+    if slot:
+        tags[TAG_POOL_SLOT] = slot
+    return tags
+
+
 def long_lived_tags(environment: str) -> dict[str, str]:
     return {"environment": environment, "managed-by": MANAGED_BY}
 

@@ -21,6 +21,7 @@ class PreviewOut:
     PR = "pr"
     SHA = "sha"
     EXPIRES_AT = "expiresAt"
+    WARM_SLOT = "warmSlot"
 
 
 class StagingOut:

@@ -23,7 +23,7 @@ from pulumi_policy import (
 )
 
 from components import naming
-from components.tags import PREVIEW_KEYS
+from components.tags import MANAGED_BY, PREVIEW_KEYS, TAG_POOL_SLOT
 
 Report = Callable[..., None]
 MAX_PREVIEW_LOG_DAYS = 14
@@ -66,12 +66,14 @@ def _no_public_data(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _clone_source_not_prod(args: ResourceValidationArgs, report: Report) -> None:
-    if args.resource_type != "aws:rds/cluster:Cluster" or _kind(args.urn) != "preview":
+    # A pool slot is a preview's database made ahead of time: the same rule applies.
+    kind = _kind(args.urn)
+    if args.resource_type != "aws:rds/cluster:Cluster" or kind not in ("preview", "pool"):
         return
     restore = args.props.get("restoreToPointInTime") or {}
     source = str(restore.get("sourceClusterIdentifier", ""))
     if not source:
-        report("a preview database must be a copy-on-write clone of staging")
+        report(f"a {kind} database must be a copy-on-write clone of staging")
     elif _PROD_REF.search(source):
         report(f"preview clones must never use prod as source (source is {source!r})")
 
@@ -83,6 +85,26 @@ def _preview_tags(args: ResourceValidationArgs, report: Report) -> None:
     missing = [k for k in PREVIEW_KEYS if not tags.get(k)]
     if missing:
         report(f"preview resource lacks required tags {missing}")
+
+
+# Slot resources the reaper tells apart from previews' by their slot tag.
+_POOL_SLOT_TYPES = (
+    "aws:rds/cluster:Cluster",
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:ec2/securityGroup:SecurityGroup",
+)
+
+
+def _pool_tags(args: ResourceValidationArgs, report: Report) -> None:
+    if _kind(args.urn) != "pool" or not is_taggable(args.resource_type):
+        return
+    tags = args.props.get("tags") or {}
+    if tags.get("managed-by") != MANAGED_BY or tags.get("environment") != "pool":
+        report("pool resources must carry managed-by=preview-platform and environment=pool")
+    if args.resource_type in _POOL_SLOT_TYPES and not tags.get(TAG_POOL_SLOT):
+        report(f"pool slot resources must carry {TAG_POOL_SLOT} (the reaper reads it)")
+    if tags.get("preview:pr"):
+        report("pool resources must not carry preview:pr (the reaper would delete them as strays)")
 
 
 def _preview_log_retention(args: ResourceValidationArgs, report: Report) -> None:
@@ -132,7 +154,7 @@ POLICIES: list[ResourceValidationPolicy] = [
     ),
     ResourceValidationPolicy(
         name="preview-clone-source-not-prod",
-        description="A preview's database is a clone whose source is never prod.",
+        description="A preview's or pool slot's database is a clone whose source is never prod.",
         validate=_clone_source_not_prod,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
@@ -140,6 +162,12 @@ POLICIES: list[ResourceValidationPolicy] = [
         name="preview-required-tags",
         description="Every taggable preview resource has preview:pr/sha/expires-at, managed-by.",
         validate=_preview_tags,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="pool-slot-tags",
+        description="Pool resources are tagged as the pool's, slots with their slot id.",
+        validate=_pool_tags,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(

@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "reap": ("preview.commands:reap", "Find and destroy orphaned previews and tagged resources."),
     "ls": ("preview.commands:ls", "List live previews with sha, age, expiry, URL, smoke, cost."),
+    "pool": (
+        "preview.pool_command:pool",
+        "Warm database pool: status, refill, refresh (paused clones ready to claim).",
+    ),
     "synth": (
         "preview.synth.command:synth",
         "Synthesize a stack offline: resources, policies, cost, time-to-URL, diagram.",

@@ -112,7 +112,8 @@ def ls(as_json: bool) -> None:
     from preview.tables import ls_table, table
     from preview.wiring import build_deps
 
-    deps = build_deps(_settings(need_backend=True))
+    settings = _settings(need_backend=True)
+    deps = build_deps(settings)
     now = datetime.now(UTC)
     rows = list_previews(deps)
     if as_json:
@@ -130,5 +131,40 @@ def ls(as_json: bool) -> None:
                     }
                 )
             )
+        _ls_pool(settings, int(now.timestamp()), as_json=True)
         return
     _echo(table(*ls_table(rows, now)))
+    _ls_pool(settings, int(now.timestamp()))
+
+
+def _ls_pool(settings: Settings, now: int, *, as_json: bool = False) -> None:
+    """The warm pool's slots under the previews (free, claimed by, age); skipped without one."""
+    if not settings.pool_table:
+        return
+    from contracts.errors import PreviewError
+    from preview import aws, pool
+
+    try:
+        client = aws.client("dynamodb", settings.aws_region)
+        slots = pool.DynamoClaims(client, settings.pool_table).scan()
+    except PreviewError as exc:  # the pool is optional: previews are listed regardless
+        _echo(f"note: warm pool not listed ({exc.message})")
+        return
+    if as_json:
+        for s in slots:
+            _echo(
+                json.dumps(
+                    {
+                        "slot": s.slot,
+                        "state": s.state,
+                        "claim_pr": s.claim_pr,
+                        "age_s": now - s.created_at,
+                    }
+                )
+            )
+        return
+    from preview.tables import table as render
+
+    _echo("")
+    _echo("Warm pool")
+    _echo(render(*pool.rows(slots, now)))

@@ -13,13 +13,16 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from contracts.errors import UsageError
 from preview.automation import Automation, this_host
 from preview.domain import DeleteOutcome, Extras, TaggedResource
 from preview.report import QueuedPR, QueueEntry, SmokeResult
 from preview.settings import Settings
+
+if TYPE_CHECKING:
+    from preview.pool import ClaimStore
 
 
 class Reporter(Protocol):
@@ -169,3 +172,5 @@ class Deps:
     out: Callable[[str], None] = _stderr
     pid_alive: Callable[[int], bool] = pid_alive
     host: str = field(default_factory=this_host)
+    # The warm pool's claims store; None: no pool, every new preview clones (the cold path).
+    pool: ClaimStore | None = None

@@ -20,6 +20,7 @@ from preview.live import describe, preview_stacks
 from preview.ports import Deps
 from preview.queue import dequeue
 from preview.teardown import teardown
+from preview.warm import reclaim
 
 VERIFY_ATTEMPTS = 4
 VERIFY_DELAY_S = 15.0
@@ -33,6 +34,7 @@ class _Scan:
     targets: list[tuple[int, str]]  # (pr, why it is an orphan)
     stray: set[int]  # orphan candidates that have tagged resources but no stack
     tagged: list[TaggedResource]
+    open_prs: frozenset[int] = frozenset()
 
 
 def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
@@ -44,6 +46,10 @@ def reap(deps: Deps, *, dry_run: bool = False) -> ReapResult:
     stray_targets = {pr for pr, _ in scan.targets if pr in scan.stray} - failed
     reported = _delete_strays(deps, scan.tagged, stray_targets, rows, dry_run)
     leftovers: list[TaggedResource] = []
+    if not dry_run:
+        # After teardown: a slot whose PR closed (or whose lease lapsed) is retired, never reused.
+        for s in reclaim(deps, set(scan.open_prs)):
+            rows.append(ReapRow(s.claim_pr or 0, "-", "pool slot of an orphan", "retired", s.slot))
     if not dry_run and scan.targets:
         leftovers = _verify(deps, {pr for pr, _ in scan.targets}, reported, rows)
         for d in dequeue(deps):
@@ -82,7 +88,7 @@ def _classify(deps: Deps) -> _Scan:
         reason = _orphan_reason(pr, open_prs, tagged_expiry.get(pr), now)
         if reason:
             targets.append((pr, f"{reason}; resources without a stack"))
-    return _Scan(rows, targets, stray, tagged)
+    return _Scan(rows, targets, stray, tagged, frozenset(open_prs))
 
 
 def _destroy(

@@ -183,6 +183,24 @@ class Settings(BaseSettings):
     backoff_s: float = Field(
         default=2.0, ge=0, le=600, description="First backoff delay; doubles on every retry"
     )
+    pool_template: Path = Field(
+        default=Path("Pulumi.pool.yaml"),
+        description="Config of the warm-pool stack (size, lifetime, claims table); absent: no pool",
+    )
+    pool_stack: str = Field(default="pool", description="Name of the warm-pool stack")
+    pool_table: str = Field(
+        default="",
+        description=(
+            "DynamoDB claims table of the warm pool (claimsTable of the pool stack); set, `up` "
+            "claims slots and `ls` lists them; `preview pool` defaults to the template's"
+        ),
+    )
+    pool_lease_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description="Lease of a fresh claim; longer than an `up` job runs (renewed after deploy)",
+    )
     step_summary: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("PREVIEW_STEP_SUMMARY", "GITHUB_STEP_SUMMARY"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from components import naming
 from contracts.errors import PreviewError
-from preview import notify
+from preview import notify, warm
 from preview.automation import StackNotFound
 from preview.domain import DownResult
 from preview.live import preview_stacks
@@ -29,6 +29,9 @@ def teardown(deps: Deps, pr: int, *, reason: str, stack: str | None = None) -> D
         f"delete indices of {stack}",
         lambda: deps.indices.delete(naming.index_prefix(pr)),
     )
+    # Only now that nothing uses it: the slot is retired, and refill replaces it with a fresh one.
+    for slot in retry(deps, f"release the pool slot of {stack}", lambda: warm.release(deps, pr)):
+        deps.out(f"{stack}: pool slot {slot} released (retired; `preview pool refill` replaces it)")
     notify.deployment(deps, pr, sha, "inactive")
     notify.post(deps, ReportState(pr=pr, status="removed", sha=sha, notes=(reason,)))
     return DownResult(pr=pr, destroyed=exists, indices_deleted=deleted)

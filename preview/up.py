@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from contracts.errors import CappedError, PreviewError, SmokeFailedError
 from contracts.outputs import PreviewOut
-from preview import notify
+from preview import notify, warm
 from preview.domain import Plan, UpResult
 from preview.live import zone_url
 from preview.locking import retry, wait_for_lock
@@ -108,13 +108,27 @@ def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
     if notify.superseded(deps, pr, sha):
         notify.deployment(deps, pr, sha, "inactive")
         return UpResult(p.stack, "superseded", p)
+    t0 = deps.now()
+    path = warm.choose(deps, p)
+    t1 = deps.now()
     outputs = retry(
         deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out), p.stack
     )
+    t2 = deps.now()
+    warm.confirm(deps, p, path)
     url = str(outputs.get(PreviewOut.URL, "")) or zone_url(deps, pr)
     smoke = _run_smoke(deps, p, outputs)
+    steps = [("stack up", t2 - t1), ("smoke gate", deps.now() - t2)]
+    if path.kind == "warm":
+        steps.insert(0, ("claim", t1 - t0))
     passed = smoke is None or smoke.passed
-    state = replace(base, status="ready" if passed else "smoke-failed", url=url, smoke=smoke)
+    state = replace(
+        base,
+        status="ready" if passed else "smoke-failed",
+        url=url,
+        smoke=smoke,
+        notes=(*base.notes, warm.note(path, steps)),
+    )
     body = notify.post(deps, state)
     notify.deployment(deps, pr, sha, "success" if passed else "failure", url)
     if not passed:

@@ -54,7 +54,18 @@ def build_deps(
         extras=synth_extras,
         out=echo,
         sleep=time.sleep,
+        pool=_pool(settings),
     )
+
+
+def _pool(settings: Settings) -> Any:
+    """The claims store when PREVIEW_POOL_TABLE names one (the pool is optional)."""
+    if not settings.pool_table:
+        return None
+    from preview.aws import client
+    from preview.pool import DynamoClaims
+
+    return DynamoClaims(client("dynamodb", settings.aws_region), settings.pool_table)
 
 
 def _register_secrets(settings: Settings) -> None:
@@ -128,7 +139,8 @@ def synth_extras(pr: int, config: Mapping[str, Any]) -> Extras:
     try:
         from preview.synth import synth_report
 
-        report = synth_report(naming.stack_name(pr), dict(config), naive=False)
+        # The comment needs cost and diagram only: no naive design, no warm-path synth.
+        report = synth_report(naming.stack_name(pr), dict(config), naive=False, ready=False)
         extras = Extras(cost_per_day_usd=report.cost_per_day_usd, mermaid=report.mermaid)
     except Exception as exc:  # a synth problem must never block a deploy or a listing
         echo(f"note: no cost/diagram for pr-{pr} ({type(exc).__name__}: {exc})")

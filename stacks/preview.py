@@ -57,7 +57,7 @@ def build(cfg: cfgmod.PreviewConfig, stack: str) -> None:
     host = ctx.out(S.PREVIEW_ZONE_NAME).apply(lambda z: naming.hostname(cfg.pr, z))
     ingress = _ingress(ctx, host)
     cluster, sec = _cluster_and_security(ctx, ingress)
-    db = _database(ctx, sec)
+    db = _database(ctx, sec) if cfg.warm_slot is None else _Warm.of(cfg.warm_slot)
     search_arn, search_url = _search(ctx, sec)
     route = _route(ctx, host, ingress, oidc)
     services = _services(ctx, cluster, sec, route, db, search_arn, search_url)
@@ -147,8 +147,34 @@ def _cluster_and_security(ctx: _Ctx, ingress: _Ingress) -> tuple[Any, Any]:
     return cluster, sec
 
 
+@dataclass(frozen=True)
+class _Warm:
+    """The warm path's database: a pool slot's clone, owned by stack `pool`, not by this one.
+
+    The tasks join the slot's clients group, the one group its clone admits MySQL from."""
+
+    endpoint: str
+    secret_arn: str
+    security_group_ids: tuple[str, ...]
+    slot: str
+
+    @classmethod
+    def of(cls, w: cfgmod.WarmSlot) -> _Warm:
+        return cls(w.endpoint, w.secret_arn, (w.security_group_id,), w.slot)
+
+
+def _db_secret(ctx: _Ctx, db: Any) -> pulumi.Input[str]:
+    # The clone's (or the warm slot's) own managed secret, not staging's: it survives rotation.
+    return db.secret_arn if isinstance(db, _Warm) else db.master_secret_arn
+
+
+def _task_groups(sec: Any, db: Any) -> list[pulumi.Input[str]]:
+    extra = list(db.security_group_ids) if isinstance(db, _Warm) else []
+    return [sec.task_security_group_id, *extra]
+
+
 def _database(ctx: _Ctx, sec: Any) -> Any:
-    """A copy-on-write clone of staging's Aurora cluster."""
+    """A copy-on-write clone of staging's Aurora cluster (the cold path)."""
     from components.dbclone import DatabaseClone, DatabaseCloneArgs
 
     return DatabaseClone(
@@ -252,14 +278,14 @@ def _services(
             cluster_arn=cluster.arn,
             cluster_name=cluster.name,
             subnet_ids=ctx.private_subnets(),
-            security_group_ids=[sec.task_security_group_id],
+            security_group_ids=_task_groups(sec, db),
             target_group_arn=route.target_group_arn,
             region=ctx.region,
             tags=ctx.tags,
             log_retention_days=cfg.log_retention_days,
             environment=app_env,
             task_policy_json=index_access_policy(search_arn, ctx.prefix),
-            db_secret_arn=db.master_secret_arn,
+            db_secret_arn=_db_secret(ctx, db),
             permissions_boundary=ctx.boundary,
             spot=cfg.spot.enabled,
             on_demand_base=cfg.spot.on_demand_base,
@@ -288,7 +314,7 @@ def _smoke_gate(
             cluster_arn=cluster.arn,
             tools_image=cfg.tools_image or ctx.out(S.TOOLS_IMAGE),
             subnet_ids=ctx.private_subnets(),
-            security_group_ids=[sec.task_security_group_id],
+            security_group_ids=_task_groups(sec, db),
             base_url=route.url,
             health_path=cfg.app.public_service.health_path,
             expected_sha=cfg.sha,
@@ -303,7 +329,7 @@ def _smoke_gate(
                 "PREVIEW_SYNC_DB_HOST": db.endpoint,
                 "PREVIEW_SYNC_DB_NAME": ctx.out(S.DB_NAME),
             },
-            db_secret_arn=db.master_secret_arn,
+            db_secret_arn=_db_secret(ctx, db),
             permissions_boundary=ctx.boundary,
         ),
         opts=pulumi.ResourceOptions(depends_on=[services]),
@@ -324,6 +350,8 @@ def _export(ctx: _Ctx, route: Any, db: Any, smoke: Any, cluster: Any, services: 
         PreviewOut.PR: cfg.pr,
         PreviewOut.SHA: cfg.sha,
         PreviewOut.EXPIRES_AT: cfg.expires_at_iso,
+        # "" on the cold path; the pool slot this preview uses on the warm path.
+        PreviewOut.WARM_SLOT: db.slot if isinstance(db, _Warm) else "",
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

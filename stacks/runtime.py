@@ -31,7 +31,12 @@ def _raw_config() -> dict[str, Any]:
     does not accept. Secrets are not read here (see cfgmod.SECRET_KEY)."""
     conf = pulumi.Config(NAMESPACE)
     keys = _set_keys()
-    for model in (cfgmod.PreviewConfig, cfgmod.LongLivedConfig, cfgmod.BootstrapConfig):
+    for model in (
+        cfgmod.PreviewConfig,
+        cfgmod.LongLivedConfig,
+        cfgmod.BootstrapConfig,
+        cfgmod.PoolConfig,
+    ):
         keys |= {f.alias or n for n, f in model.model_fields.items()}
     keys.discard(cfgmod.SECRET_KEY)
     return {k: v for k in sorted(keys) if (v := conf.get(k)) is not None}

@@ -26,6 +26,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "stackconfig": 1,
     "sync": 1,
     "aws": 2,
+    "pool": 2,
     "ports": 2,
     "tables": 2,
     "synth": 2,
@@ -34,6 +35,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "notify": 3,
     "live": 4,
     "planning": 5,
+    "warm": 5,
     "queue": 5,
     "teardown": 6,
     "up": 7,
@@ -41,6 +43,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "reap": 7,
     "wiring": 8,
     "commands": 9,
+    "pool_command": 9,
     "cli": 10,
 }
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from contracts.errors import UsageError
 
 if TYPE_CHECKING:
-    from preview.synth.cost import CostEstimate
+    from preview.synth.cost import CostEstimate, PoolCost
     from preview.synth.graph import ResourceLike
-    from preview.synth.timing import CriticalPath
+    from preview.synth.timing import CriticalPath, TimeToReady
 
 __all__ = ["Figures", "SynthReport", "figures", "synth_report"]
 
@@ -44,6 +44,9 @@ class SynthReport:
     naive: Figures | None
     secrets: frozenset[str] = field(default_factory=frozenset)
     notes: list[str] = field(default_factory=list)
+    # Previews: time to ready on the warm (pool slot) and the cold (own clone) path.
+    ready: dict[str, TimeToReady] = field(default_factory=dict)
+    pool: PoolCost | None = None
 
     @property
     def cost_per_day_usd(self) -> float:
@@ -135,16 +138,66 @@ def _policies(resources: list[Any], stack: str, notes: list[str]) -> list[Any]:
     return list(rules.evaluate(resources, stack))
 
 
+# A claimed slot as `preview up` hands it to the stack (config `warmSlot`), for modelling only.
+SAMPLE_SLOT = {
+    "slot": "s0001",
+    "clusterIdentifier": "pp-pool-s0001",
+    "endpoint": "pp-pool-s0001.cluster-synth.us-east-1.rds.amazonaws.com",
+    "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-s0001-synth",
+    "indexPrefix": "pool-s0001-",
+    "securityGroupId": "sg-0synthpoolclients",
+}
+
+
+def _ready(stack: str, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
+    """Both paths of a new preview: the cold one is this synth (the stack clones staging); the
+    warm one synthesizes the same config with a claimed slot, which owns no clone."""
+    from preview.synth.timing import critical_path, time_to_ready
+
+    if config.get("warmSlot"):
+        return {"warm": time_to_ready(path, "warm")}
+    warm = _synthesize(stack, {**config, "warmSlot": SAMPLE_SLOT})
+    return {
+        "warm": time_to_ready(critical_path(list(warm.resources)), "warm"),
+        "cold": time_to_ready(path, "cold"),
+    }
+
+
+def _pool_cost(region: str, notes: list[str]) -> Any:
+    """Idle cost of the pool as Pulumi.pool.yaml sizes it (None without that file)."""
+    from components.config import ConfigError, PoolConfig, load
+    from preview.synth import configfile
+    from preview.synth.cost import pool_idle_cost
+
+    path = configfile.REPO / "Pulumi.pool.yaml"
+    if not path.is_file():
+        return None
+    try:
+        cfg = load("pool", configfile.read_stack_file(path))
+    except ConfigError as exc:
+        notes.append(f"pool cost not modelled: {exc.key} {exc.message}")
+        return None
+    assert isinstance(cfg, PoolConfig)
+    return pool_idle_cost(
+        cfg.size,
+        max_age_hours=cfg.max_age_hours,
+        auto_pause_seconds=cfg.db_auto_pause_seconds,
+        region=region,
+    )
+
+
 def synth_report(
     stack: str,
     config: Mapping[str, Any],
     *,
     region: str | None = None,
     naive: bool = True,
+    ready: bool = True,
 ) -> SynthReport:
     """Synthesize `stack` with `config` (short keys, as `configfile` returns them) and measure it.
 
-    `naive` also synthesizes the naive design (previews only) for comparison. Raises a
+    `naive` also synthesizes the naive design (previews only) for comparison; `ready` also the
+    warm path (a claimed pool slot) for time to ready on both paths. Raises a
     `contracts.errors.UsageError` for invalid config or a region the price table lacks.
     """
     from components import naming
@@ -168,6 +221,7 @@ def synth_report(
     synth = _synthesize(stack, config)
     notes: list[str] = []
     resources = list(synth.resources)
+    path = critical_path(resources)
     return SynthReport(
         stack=stack,
         region=region,
@@ -175,9 +229,11 @@ def synth_report(
         outputs=dict(synth.outputs),
         policies=_policies(resources, stack, notes),
         cost=estimate(resources, region),
-        path=critical_path(resources),
+        path=path,
         mermaid=mermaid(resources),
         naive=naive_result() if naive_result else None,
         secrets=configfile.secret_values(config),
         notes=notes,
+        ready=_ready(stack, config, path) if ready and sid.is_preview else {},
+        pool=_pool_cost(region, notes) if sid.kind in ("preview", "pool") else None,
     )

@@ -78,7 +78,7 @@ def synth(
 
     # The diagram alone needs no comparison; skipping it saves a second program run.
     naive = not no_naive and fmt != "mermaid"
-    report = synth_report(stack, config, region=region, naive=naive)
+    report = synth_report(stack, config, region=region, naive=naive, ready=fmt != "mermaid")
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=False))
     elif fmt == "mermaid":

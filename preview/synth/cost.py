@@ -316,3 +316,66 @@ def estimate(resources: list[ResourceLike], region: str = DEFAULT_REGION) -> Cos
             basis += f", {region} x{factor:g}"
         lines.append(CostLine(r.name, r.type, round(usd * factor, 4), basis))
     return CostEstimate(region, lines, sorted(unpriced))
+
+
+# --- the warm pool's idle cost ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolCost:
+    """What a free (idle) pool slot costs per day, line by line, and the pool in total."""
+
+    slots: int
+    lines: list[CostLine]
+
+    @property
+    def usd_per_slot_per_day(self) -> float:
+        return round(sum(line.usd_per_day for line in self.lines), 4)
+
+    @property
+    def usd_per_day(self) -> float:
+        return round(self.usd_per_slot_per_day * self.slots, 4)
+
+
+def pool_idle_cost(
+    slots: int,
+    *,
+    max_age_hours: float,
+    auto_pause_seconds: int,
+    seed_seconds: float = 0.0,
+    region: str = DEFAULT_REGION,
+) -> PoolCost:
+    """Idle cost of a pool of `slots` free slots (components/pool.py), replaced every
+    `max_age_hours`. A free slot is a copy-on-write clone whose instance is paused at 0 ACU: it
+    is awake once per lifetime, from its creation (plus `seed_seconds` of anything that reads it
+    ahead of a claim; nothing does today) until `auto_pause_seconds` of idleness pause it, and it
+    stores only the pages it changed."""
+    factor = region_multiplier(region)
+    awake_h = (seed_seconds + auto_pause_seconds) / 3600
+    per_day = p.HOURS_PER_DAY / max_age_hours
+    acu = awake_h * per_day * p.AURORA_AWAKE_ACU * p.AURORA_ACU_HOUR
+    storage = _monthly(p.AURORA_POOL_CHANGED_GB * p.AURORA_STORAGE_GB_MONTH)
+    lines = [
+        CostLine(
+            "slot instance",
+            "aws:rds/clusterInstance:ClusterInstance",
+            round(acu * factor, 4),
+            f"paused at 0 ACU; awake {awake_h * 60:.0f} min per {max_age_hours:g} h lifetime "
+            f"(idle after creation until auto-pause) at {p.AURORA_AWAKE_ACU} ACU "
+            f"x ${p.AURORA_ACU_HOUR}/ACU-h",
+        ),
+        CostLine(
+            "slot cluster",
+            "aws:rds/cluster:Cluster",
+            round(storage * factor, 4),
+            f"{p.AURORA_POOL_CHANGED_GB:g} GB changed pages of an unused clone "
+            f"x ${p.AURORA_STORAGE_GB_MONTH}/GB-month",
+        ),
+        CostLine(
+            "claims table",
+            "aws:dynamodb/table:Table",
+            0.0,
+            "on-demand: a few reads and writes per preview, storage of a few KB (free tier)",
+        ),
+    ]
+    return PoolCost(slots, lines)

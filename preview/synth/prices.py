@@ -89,3 +89,5 @@ AURORA_CLUSTER_GB: Final = 20.0
 # One smoke run per push, a few pushes a day, about a dozen transitions per run.
 SFN_EXECUTIONS_PER_DAY: Final = 4
 SFN_TRANSITIONS_PER_EXECUTION: Final = 12
+# A pool slot nobody has claimed changes almost nothing: page writes of its own start-up only.
+AURORA_POOL_CHANGED_GB: Final = 0.1

@@ -60,6 +60,21 @@ def _policy_json(p: Any) -> dict[str, Any]:
     }
 
 
+def _pool_json(report: SynthReport) -> dict[str, Any] | None:
+    pool = report.pool
+    if pool is None:
+        return None
+    return {
+        "slots": pool.slots,
+        "idle_usd_per_slot_per_day": pool.usd_per_slot_per_day,
+        "idle_usd_per_day": pool.usd_per_day,
+        "lines": [
+            {"resource": c.resource, "type": c.type, "usd_per_day": c.usd_per_day, "basis": c.basis}
+            for c in pool.lines
+        ],
+    }
+
+
 def report_json(report: SynthReport) -> dict[str, Any]:
     g = Graph(report.resources)
     data = {
@@ -86,6 +101,12 @@ def report_json(report: SynthReport) -> dict[str, Any]:
                 "time_to_url_s": round(report.naive.time_to_url_s, 1),
             }
         ),
+        "time_to_ready_s": {k: v.seconds for k, v in report.ready.items()} or None,
+        "time_to_ready_steps": {
+            k: [{"step": s.step, "seconds": s.seconds, "source": s.source} for s in v.steps]
+            for k, v in report.ready.items()
+        },
+        "pool": _pool_json(report),
         "mermaid": report.mermaid,
         "notes": report.notes,
     }
@@ -143,6 +164,24 @@ def report_text(report: SynthReport) -> str:
     for s in report.path.steps:
         out.append(f"  {_duration(s.seconds):>7}  {s.resource} [{short_type(s.type)}]")
     out.append("")
+
+    if report.ready:
+        out.append("Modelled time to ready (URL + seed + health + smoke), new preview:")
+        for name, ready in report.ready.items():
+            label = "warm (pool slot)" if name == "warm" else "cold (own clone)"
+            out.append(f"  {label}: {_duration(ready.seconds)}")
+            for rs in ready.steps:
+                out.append(f"    {_duration(rs.seconds):>7}  {rs.step}: {rs.source}")
+        out.append("")
+    if report.pool is not None:
+        pool = report.pool
+        out.append(
+            f"Warm pool idle cost: ${pool.usd_per_slot_per_day:.4f}/slot/day, "
+            f"${pool.usd_per_day:.2f}/day for {pool.slots} slots (Pulumi.pool.yaml)"
+        )
+        for c in pool.lines:
+            out.append(f"  ${c.usd_per_day:.4f}  {c.resource}: {c.basis}")
+        out.append("")
 
     if report.naive is not None:
         n = report.naive

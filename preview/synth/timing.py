@@ -13,6 +13,7 @@ comparing designs, not guarantees.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from contracts.errors import UsageError
 from preview.synth.graph import Graph, ResourceLike
@@ -136,3 +137,84 @@ def critical_path(resources: list[ResourceLike]) -> CriticalPath:
         steps.append(Step(r.name, r.type, create_seconds(r)))
         urn = via[urn]
     return CriticalPath(list(reversed(steps)))
+
+
+# --- time to ready: URL, then seed, health and smoke; for the warm and the cold path --------
+#
+# A developer waits for more than the URL: the smoke state machine seeds search, waits for the
+# health path and runs the smoke suite before the PR says "ready". Each figure below is a
+# midpoint with its source; `preview synth` prints them next to the totals.
+
+Path = Literal["warm", "cold"]
+# Fargate task start, image pull included (DESIGN.md: 30-45 s+); the seed and smoke steps are
+# each one ECS task (smoke/definition.py).
+FARGATE_TASK_START_S = 40.0
+# `preview sync` of the staging data set once its task runs: assumed 200k rows at 10k rows/s
+# (the order bench/sync_bench.py measures against a real OpenSearch node; re-measure for yours).
+SYNC_S = 20.0
+# WaitHealthy: one Lambda invocation (cold start ~1 s) and a GET that answers once the ALB's
+# health checks passed, which `up` already waited for (ECS service create).
+HEALTH_S = 5.0
+# The pytest smoke suite of the reference app (smoke/suite) once its task runs.
+SMOKE_SUITE_S = 15.0
+# Claiming a slot: one consistent Scan and one conditional UpdateItem (DynamoDB answers in
+# single-digit milliseconds; 1 s leaves room for retries after lost races).
+CLAIM_S = 1.0
+# A paused Serverless v2 instance resumes on the first connection in about 15 s (Aurora User
+# Guide, "Scaling to Zero ACUs with automatic pause and resume"; longer after more than 24 h
+# paused, which the pool's default maxAgeHours of 24 rules out).
+RESUME_S = 15.0
+
+
+@dataclass(frozen=True)
+class ReadyStep:
+    step: str
+    seconds: float
+    source: str
+
+
+@dataclass(frozen=True)
+class TimeToReady:
+    path: Path
+    steps: list[ReadyStep]
+
+    @property
+    def seconds(self) -> float:
+        return round(sum(s.seconds for s in self.steps), 1)
+
+
+def time_to_ready(url: CriticalPath, path: Path) -> TimeToReady:
+    """URL + seed + health + smoke of a new preview, given the critical path of its `up`.
+
+    Cold: `up` creates the clone and its instance (on `url`). Warm: `up` claims a pool slot
+    first and the stack owns no clone (`url` is the warm stack's path); the slot's instance is
+    paused, so the seed task's first connection also waits for it to resume. Both then seed the
+    PR's indices from the database, wait for health and run the smoke suite.
+    """
+    task = f"Fargate task start {FARGATE_TASK_START_S:g} s (DESIGN.md)"
+    steps = []
+    if path == "warm":
+        steps.append(ReadyStep("claim pool slot", CLAIM_S, "DynamoDB Scan + conditional update"))
+    steps.append(
+        ReadyStep("stack up to URL", url.seconds, "critical path of `up` (timing.CREATE_SECONDS)")
+    )
+    if path == "warm":
+        steps.append(
+            ReadyStep("resume paused slot", RESUME_S, "Aurora auto-pause docs: ~15 s to resume")
+        )
+    steps.append(
+        ReadyStep(
+            "seed search",
+            FARGATE_TASK_START_S + SYNC_S,
+            f"{task} + sync {SYNC_S:g} s (200k rows at 10k rows/s, assumed)",
+        )
+    )
+    steps.append(ReadyStep("wait healthy", HEALTH_S, "one Lambda invocation + GET"))
+    steps.append(
+        ReadyStep(
+            "smoke suite",
+            FARGATE_TASK_START_S + SMOKE_SUITE_S,
+            f"{task} + suite {SMOKE_SUITE_S:g} s",
+        )
+    )
+    return TimeToReady(path, steps)

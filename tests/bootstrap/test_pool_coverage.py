@@ -1,0 +1,105 @@
+"""The warm pool's calls are allowed where they run, and nowhere else.
+
+`up`/`down`/`reap` (preview and reaper roles) read and claim slots; only the reaper, which runs
+`preview pool refill|refresh`, may write items and deploy stack `pool`: each create call of the
+real pool program (under the harness) must be allowed by its managed policy `pp-pool-maintenance`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.bootstrap import GithubIdentityArgs, pool_policy, preview_policy
+from preview.synth.harness import ACCOUNT, REGION, synthesize
+from tests.bootstrap.conftest import Build
+from tests.bootstrap.iam_eval import allowed
+from tests.bootstrap.test_preview_coverage import BOUNDARY, _calls
+from tests.infra.test_pool_stack import pool_config
+
+ARGS = GithubIdentityArgs(github_org="acme", github_repo="shop", state_bucket="acme-state")
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pp-pool-claims"
+PREVIEW = preview_policy(ARGS, BOUNDARY)
+POOL = pool_policy(ARGS)
+
+
+def _pool_calls(r: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    if r.type == "aws:dynamodb/table:Table":
+        tags = dict(r.inputs.get("tags") or {})
+        arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{r.inputs['name']}"
+        return [("dynamodb:CreateTable", arn, {"request_tags": tags})]
+    return _calls(r, {})
+
+
+def test_the_reaper_can_create_every_pool_resource() -> None:
+    synth = synthesize("pool", pool_config())
+    refused = [
+        f"{r.type} {r.name}: {action} on {arn}"
+        for r in synth.resources
+        if r.custom and r.type.startswith("aws:")
+        for action, arn, ctx in _pool_calls(r)
+        if not allowed(POOL, action, arn, **ctx)
+    ]
+    assert refused == []
+
+
+@pytest.mark.parametrize("action", ["dynamodb:Scan", "dynamodb:UpdateItem"])
+def test_up_down_and_reap_may_read_and_claim_slots(action: str) -> None:
+    assert allowed(PREVIEW, action, TABLE)
+
+
+@pytest.mark.parametrize(
+    ("action", "arn"),
+    [
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:DeleteItem", TABLE),
+        (
+            "rds:RestoreDBClusterToPointInTime",
+            f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:pp-pool-s0001",
+        ),
+        ("rds:DeleteDBCluster", f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:pp-pool-s0001"),
+    ],
+)
+def test_a_pull_request_cannot_make_or_destroy_slots(action: str, arn: str) -> None:
+    """PR code runs under the preview role: it claims a slot but cannot forge or delete one."""
+    assert not allowed(PREVIEW, action, arn)
+    assert allowed(POOL, action, arn)
+
+
+def test_the_pool_policy_never_reaches_prod() -> None:
+    prod = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:pp-prod-db"
+    assert not allowed(POOL, "rds:RestoreDBClusterToPointInTime", prod)
+    sg = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-1"
+    assert not allowed(POOL, "ec2:DeleteSecurityGroup", sg, resource_tags={"environment": "prod"})
+    assert not allowed(
+        POOL, "ec2:DeleteSecurityGroup", sg, resource_tags={"environment": "staging"}
+    )
+
+
+def test_the_reaper_role_carries_the_pool_policy(build: Build) -> None:
+    mocks, _ = build(github_org="acme", github_repo="shop", state_bucket="acme-state")
+    policy = mocks.named("github-pool")
+    assert policy.inputs["name"] == "pp-pool-maintenance"
+    assert policy.json("policy") == POOL
+    attached = [
+        a
+        for a in mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == "pp-github-reaper"
+    ]
+    assert [a.inputs["policyArn"] for a in attached] == [
+        f"arn:aws:iam::{ACCOUNT}:policy/pp-pool-maintenance"
+    ]
+
+
+def test_the_pool_policy_fits_the_managed_policy_quota() -> None:
+    """IAM refuses a managed policy over 6,144 characters (whitespace not counted)."""
+    import json
+
+    longest = GithubIdentityArgs(
+        github_org="o" * 39,
+        github_repo="r" * 100,
+        state_bucket="b" * 63,
+        secrets_kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{'a' * 36}",
+    )
+    assert len(json.dumps(pool_policy(longest), separators=(",", ":"))) <= 6_144

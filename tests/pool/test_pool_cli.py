@@ -1,0 +1,128 @@
+"""`preview pool` end to end: the CLI against moto's DynamoDB server, and the pool stack's real
+program (under the harness) as what `refill` deploys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from preview import pool
+from preview.cli import main
+from preview.pool import DynamoClaims, PoolStack, Slot
+from preview.synth.harness import synthesize
+from tests.pool.conftest import REGION
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = 1_900_000_000
+
+
+class HarnessAutomation:
+    """`up` runs the real program for the stack under the recording mocks and returns its
+    outputs, so refill reads the slot endpoints the pool stack really exports."""
+
+    def __init__(self) -> None:
+        self.configs: list[dict[str, Any]] = []
+
+    def up(self, stack: str, config: Mapping[str, Any], out: Callable[[str], None]) -> dict:
+        self.configs.append(dict(config))
+        return dict(synthesize(stack, config).outputs)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def pool_env(
+    monkeypatch: pytest.MonkeyPatch, dynamo_endpoint: str, store: DynamoClaims, tmp_path: Path
+) -> DynamoClaims:
+    # boto3 reads a per-service endpoint from the environment (AWS SDKs' endpoint settings).
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamo_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("PREVIEW_AWS_REGION", REGION)
+    monkeypatch.setenv("PREVIEW_POOL_TEMPLATE", str(REPO / "Pulumi.pool.yaml"))
+    monkeypatch.setenv("PREVIEW_POOL_TABLE", store.table)
+    return store
+
+
+def test_status_lists_slots_with_their_claims(
+    pool_env: DynamoClaims, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool_env.create(Slot("s0001", "free", created_at=NOW, cluster_identifier="pp-pool-s0001"))
+    pool_env.create(Slot("s0002", "free", created_at=NOW))
+    assert pool.claim(pool_env, 31, "run-9", 3600, NOW) is not None
+    code, out, err = run(capsys, "pool", "status")
+    assert code == 0, err
+    assert "CLAIMED BY" in out and "pr-31 (run run-9)" in out
+    assert "1 free of size 3; 1 claimed" in out
+
+
+def test_a_missing_table_is_one_clear_line(
+    pool_env: DynamoClaims, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREVIEW_POOL_TABLE", "pp-pool-nowhere")
+    code, _, err = run(capsys, "pool", "status")
+    assert code == 2
+    assert "pool table 'pp-pool-nowhere' does not exist" in err and "fix:" in err
+    assert "Traceback" not in err
+
+
+def test_an_oversized_pool_is_refused_naming_the_key(
+    pool_env: DynamoClaims,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    doc = yaml.safe_load((REPO / "Pulumi.pool.yaml").read_text())
+    doc["config"]["preview-platform:size"] = "30"
+    path = tmp_path / "Pulumi.pool.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("PREVIEW_POOL_TEMPLATE", str(path))
+    code, _, err = run(capsys, "pool", "status")
+    assert code == 2
+    assert "preview-platform:size" in err and "dbClusterQuota 40" in err
+
+
+def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims) -> None:
+    """Refill hands the real program the slot ids, and the claims table gets the endpoints,
+    secrets and client groups the program exports for them."""
+    automation = HarnessAutomation()
+    stack = PoolStack(automation, REPO / "Pulumi.pool.yaml", "pool", lambda line: None)
+    result = pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW)
+    assert not result.error and result.created == ["s0001", "s0002"]
+    (config,) = automation.configs
+    assert config["slots"] == ["s0001", "s0002"] and config["aws:region"] == "us-east-1"
+    slots = store.scan()
+    assert [s.state for s in slots] == ["free", "free"]
+    assert slots[1].cluster_identifier == "pp-pool-s0002"
+    assert slots[1].endpoint.startswith("pool-s0002-cluster.")
+    assert slots[1].security_group_id == "pool-s0002-clients-id"
+    assert slots[1].index_prefix == "pool-s0002-"
+    claimed = pool.claim(store, 5, "r", 600, NOW)
+    assert claimed is not None and claimed.warm_config()["endpoint"] == claimed.endpoint
+
+
+def test_ls_lists_the_slots_under_the_previews(
+    pool_env: DynamoClaims, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preview import live, wiring
+
+    pool_env.create(Slot("s0004", "free", created_at=NOW))
+    pool.claim(pool_env, 8, "run-3", 3600, NOW)
+    # No previews are live: the backend side of `ls` is not what this test is about.
+    monkeypatch.setattr(wiring, "build_deps", lambda settings, **kw: None)
+    monkeypatch.setattr(live, "ls", lambda deps: [])
+    code, out, err = run(capsys, "ls")
+    assert code == 0, err
+    assert "Warm pool" in out and "s0004" in out and "pr-8 (run run-3)" in out
