@@ -509,7 +509,10 @@ def swap_aliases(client: OpenSearch, moves: dict[str, str], progress: Progress) 
     adds and deletes its new indices (the old aliases stay as they were); an outcome that cannot
     be read deletes nothing (an alias must never point at a deleted index).
     """
-    old = {alias: [i for i in _alias_holders(client, alias) if i != new] for alias, new in moves.items()}
+    old = {
+        alias: [i for i in _alias_holders(client, alias) if i != new]
+        for alias, new in moves.items()
+    }
     added: list[tuple[str, str]] = []
     for alias, index in moves.items():
         try:
