@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from components.bootstrap import BOUNDARY_NAME
 from preview.synth.configfile import pr_config, stack_file_config
 from preview.synth.harness import ACCOUNT, Resource, Synth, synthesize
 from tests.authz.iam_eval import Principal
@@ -119,10 +120,8 @@ def _policies_of(synth: Synth, role: Resource) -> list[Mapping[str, Any]]:
             and _logical(r.inputs["role"]) in me
         ):
             arn = str(r.inputs["policyArn"])
-            if arn not in AWS_MANAGED:
-                raise AssertionError(f"{role.name} attaches {arn}: copy it into AWS_MANAGED")
+            managed = _managed(synth, arn)
             # Managed statements have no Sid: name them after the policy for the grants table.
-            managed = AWS_MANAGED[arn]
             label = arn.rsplit("/", 1)[1]
             out.append(
                 {
@@ -137,12 +136,27 @@ def _policies_of(synth: Synth, role: Resource) -> list[Mapping[str, Any]]:
     return out
 
 
+def _managed(synth: Synth, arn: str) -> Mapping[str, Any]:
+    """An AWS-managed policy (copied into AWS_MANAGED) or one the same stack creates."""
+    if arn in AWS_MANAGED:
+        return AWS_MANAGED[arn]
+    own = f"arn:aws:iam::{ACCOUNT}:policy/"
+    for r in synth.of_type("aws:iam/policy:Policy"):
+        if arn == own + str(r.inputs.get("name")):
+            return _json(r.inputs["policy"])
+    raise AssertionError(f"attached {arn} is neither in AWS_MANAGED nor created by the stack")
+
+
 def _json(value: Any) -> Mapping[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
 def boundary() -> Mapping[str, Any]:
-    (policy,) = [r for r in bootstrap_stack().resources if r.type == "aws:iam/policy:Policy"]
+    (policy,) = [
+        r
+        for r in bootstrap_stack().of_type("aws:iam/policy:Policy")
+        if r.inputs.get("name") == BOUNDARY_NAME
+    ]
     return _json(policy.inputs["policy"])
 
 

@@ -451,6 +451,16 @@ ROWS: dict[str, Callable[[Resource, Graph], list[ProviderCall]]] = {
         ["es:UpdateDomainConfig"],
         ["es:DeleteDomain"],
     ),
+    # The pool stack's claims table (Service Authorization Reference, Amazon DynamoDB: CreateTable
+    # with tags is also authorized as dynamodb:TagResource).
+    "aws:dynamodb/table:Table": lambda r, g: _crud(
+        r,
+        f"arn:aws:dynamodb:{R}:table/{physical(r)}",
+        ["dynamodb:CreateTable", "dynamodb:DescribeTable"],
+        "dynamodb:TagResource",
+        ["dynamodb:UpdateTable"],
+        ["dynamodb:DeleteTable"],
+    ),
     # Long-lived stacks only.
     "aws:ec2/vpc:Vpc": _simple("ec2", "vpc/vpc-{name}", "ec2:CreateVpc", "ec2:DeleteVpc"),
     "aws:ec2/subnet:Subnet": _simple(

@@ -23,6 +23,8 @@ STAGING_GROUPS = frozenset(
 DEPLOYER = {"shared": "preview-role", "dedicated": "preview-role"} | {
     "staging": "staging-deploy-role",
     "prod": "prod-deploy-role",
+    # `preview pool refill|refresh` runs in the reaper job (pp-pool-maintenance).
+    "pool": "reaper-role",
 }
 
 
@@ -32,6 +34,10 @@ def graph(kind: str) -> Synth:
         return synthesize("pr-12", pr_config(12))
     if kind == "dedicated":
         return synthesize("pr-12", naive_config(pr_config(12)))
+    if kind == "pool":
+        from tests.infra.test_pool_stack import pool_config
+
+        return synthesize("pool", pool_config())
     return synthesize(kind, stack_file_config(kind))
 
 
@@ -52,7 +58,7 @@ def _refused(kind: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["shared", "dedicated", "staging", "prod"])
+@pytest.mark.parametrize("kind", ["shared", "dedicated", "staging", "prod", "pool"])
 def test_deployer_may_make_every_provider_call(kind: str) -> None:
     """Create (with its tags), update and delete of every resource in the graph is allowed."""
     refused = _refused(kind)

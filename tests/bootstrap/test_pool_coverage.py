@@ -1,47 +1,24 @@
 """The warm pool's calls are allowed where they run, and nowhere else.
 
 `up`/`down`/`reap` (preview and reaper roles) read and claim slots; only the reaper, which runs
-`preview pool refill|refresh`, may write items and deploy stack `pool`: each create call of the
-real pool program (under the harness) must be allowed by its managed policy `pp-pool-maintenance`.
+`preview pool refill|refresh`, may write items and deploy stack `pool` (that it may make every
+provider call of the real pool program is tests/authz/test_provider_calls.py, kind `pool`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from components.bootstrap import GithubIdentityArgs, pool_policy, preview_policy
-from preview.synth.harness import ACCOUNT, REGION, synthesize
+from preview.synth.harness import ACCOUNT, REGION
+from tests.authz.iam_eval import allowed
 from tests.bootstrap.conftest import Build
-from tests.bootstrap.iam_eval import allowed
-from tests.bootstrap.test_preview_coverage import BOUNDARY, _calls
-from tests.infra.test_pool_stack import pool_config
 
 ARGS = GithubIdentityArgs(github_org="acme", github_repo="shop", state_bucket="acme-state")
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/pp-preview-boundary"
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pp-pool-claims"
 PREVIEW = preview_policy(ARGS, BOUNDARY)
 POOL = pool_policy(ARGS)
-
-
-def _pool_calls(r: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    if r.type == "aws:dynamodb/table:Table":
-        tags = dict(r.inputs.get("tags") or {})
-        arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{r.inputs['name']}"
-        return [("dynamodb:CreateTable", arn, {"request_tags": tags})]
-    return _calls(r, {})
-
-
-def test_the_reaper_can_create_every_pool_resource() -> None:
-    synth = synthesize("pool", pool_config())
-    refused = [
-        f"{r.type} {r.name}: {action} on {arn}"
-        for r in synth.resources
-        if r.custom and r.type.startswith("aws:")
-        for action, arn, ctx in _pool_calls(r)
-        if not allowed(POOL, action, arn, **ctx)
-    ]
-    assert refused == []
 
 
 @pytest.mark.parametrize("action", ["dynamodb:Scan", "dynamodb:UpdateItem"])
