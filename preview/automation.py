@@ -373,7 +373,9 @@ class PulumiAutomation:
         ):
             if self.env.get(env):
                 kwargs[key] = self.env[env]
-        return boto3.client("s3", **kwargs)
+        # A fresh session reads the credentials the environment holds now (boto3's default
+        # session caches the first ones it resolved).
+        return boto3.session.Session().client("s3", **kwargs)
 
     def _lock_dir(self, stack: str) -> str | None:
         url = urlparse(self.backend_url)
