@@ -18,10 +18,14 @@ class PreviewOut:
     CLUSTER_NAME = "clusterName"
     SERVICE_NAMES = "serviceNames"
     LOG_GROUP_NAME = "logGroupName"
+    # Facts the CLI reads back about other previews. A DIY backend keeps no stack config (a
+    # fresh CI runner has no Pulumi.<stack>.yaml), so they must be outputs.
     PR = "pr"
     SHA = "sha"
+    BRANCH = "branch"
     EXPIRES_AT = "expiresAt"
     WARM_SLOT = "warmSlot"
+    RULE_PRIORITY = "rulePriority"
 
 
 class StagingOut:

@@ -301,6 +301,7 @@ class PulumiAutomation:
 
         def run() -> dict[str, Any]:
             st = self._stack_factory(stack, True)
+            _restore_stack_settings(st, stack)
             st.set_all_config(
                 {
                     k: auto.ConfigValue(value=v.value, secret=True)
@@ -372,7 +373,9 @@ class PulumiAutomation:
         ):
             if self.env.get(env):
                 kwargs[key] = self.env[env]
-        return boto3.client("s3", **kwargs)
+        # A fresh session reads the credentials the environment holds now (boto3's default
+        # session caches the first ones it resolved).
+        return boto3.session.Session().client("s3", **kwargs)
 
     def _lock_dir(self, stack: str) -> str | None:
         url = urlparse(self.backend_url)
@@ -407,6 +410,35 @@ class PulumiAutomation:
             Path(lock.key).unlink(missing_ok=True)
         elif url.scheme == "s3":
             self._s3().delete_object(Bucket=url.netloc, Key=lock.key)
+
+
+def _restore_stack_settings(st: Any, stack: str) -> None:
+    """Give a fresh workspace the existing stack's own secrets provider and key.
+
+    A DIY backend keeps them in the checkpoint, but the CLI reads them from Pulumi.<stack>.yaml,
+    which a fresh CI runner does not have: without this, setting a secret there silently
+    switches the stack to a new passphrase key (and an awskms stack to the passphrase provider).
+    A stack created just now has its file already (`stack init` writes it).
+    """
+    from pulumi import automation as auto
+
+    work_dir = getattr(getattr(st, "workspace", None), "work_dir", None)
+    if not work_dir or any(
+        (Path(work_dir) / f"Pulumi.{stack}.{ext}").exists() for ext in ("yaml", "yml", "json")
+    ):
+        return
+    deployment = st.export_stack().deployment or {}
+    provider = deployment.get("secrets_providers") or {}
+    state = provider.get("state") or {}
+    if provider.get("type") == "passphrase" and state.get("salt"):
+        settings = auto.StackSettings(encryption_salt=state["salt"])
+    elif provider.get("type") == "cloud" and state.get("url"):
+        settings = auto.StackSettings(
+            secrets_provider=state["url"], encrypted_key=state.get("encryptedkey")
+        )
+    else:
+        return
+    st.workspace.save_stack_settings(stack, settings)
 
 
 def _list_keys(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from components import naming
+from contracts.errors import UsageError
 from contracts.outputs import PreviewOut
 from preview.automation import StackNotFound, StackSummary, TransientError
 from preview.domain import Preview, parse_time
 from preview.locking import retry
 from preview.ports import Deps
+from preview.stackconfig import TEMPLATE_HINT, read_stack_file
 
 
 def preview_stacks(deps: Deps) -> list[StackSummary]:
@@ -25,30 +29,45 @@ def preview_stacks(deps: Deps) -> list[StackSummary]:
 def describe(deps: Deps, summary: StackSummary, *, details: bool = False) -> Preview:
     """One preview from its stack; `details` adds its URL, smoke state and cost (for `ls`)."""
     pr = naming.parse_stack(summary.name).pr or 0
+    # Facts come from the stack's outputs: a DIY backend keeps no stack config, so a fresh CI
+    # runner (no Pulumi.<stack>.yaml in the checkout) would read none.
     try:
-        cfg = deps.automation.get_config(summary.name)
-    except StackNotFound:
-        cfg = {}
+        facts = deps.automation.outputs(summary.name)
+    except (StackNotFound, TransientError):
+        facts = {}
     url, smoke, cost = "", "", None
     if details:
-        try:
-            url = str(deps.automation.outputs(summary.name).get(PreviewOut.URL, ""))
-        except (StackNotFound, TransientError):
-            url = ""
-        url = url or zone_url(deps, pr)
+        url = str(facts.get(PreviewOut.URL, "")) or zone_url(deps, pr)
         smoke = deps.reporter.smoke_state(pr)
-        cost = deps.extras(pr, cfg).cost_per_day_usd
+        cost = deps.extras(pr, _design(deps, summary.name)).cost_per_day_usd
     return Preview(
         pr=pr,
         stack=summary.name,
-        sha=cfg.get("sha", ""),
-        branch=cfg.get("branch", ""),
+        sha=str(facts.get(PreviewOut.SHA, "")),
+        branch=str(facts.get(PreviewOut.BRANCH, "")),
         updated_at=summary.last_update,
-        expires_at=parse_time(cfg.get("expiresAt")),
+        expires_at=parse_time(facts.get(PreviewOut.EXPIRES_AT)),
         url=url,
         smoke=smoke,
         cost_per_day_usd=cost,
     )
+
+
+def _design(deps: Deps, stack: str) -> dict[str, Any]:
+    """The config the cost is estimated from: the stack's own where this checkout has it,
+    else the template every preview starts from."""
+    try:
+        cfg: dict[str, Any] = dict(deps.automation.get_config(stack))
+    except (StackNotFound, TransientError):
+        cfg = {}
+    if cfg:
+        return cfg
+    try:
+        return read_stack_file(
+            deps.settings.config_template, role="config template", missing_hint=TEMPLATE_HINT
+        )
+    except UsageError:
+        return {}
 
 
 def ls(deps: Deps) -> list[Preview]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from components import naming
 from contracts.errors import UsageError
+from contracts.outputs import PreviewOut
 from preview.automation import StackNotFound, StackSummary
 from preview.domain import Plan
 from preview.live import describe, preview_stacks
@@ -74,12 +75,13 @@ def plan(deps: Deps, pr: int, sha: str, branch: str = "") -> Plan:
 
 
 def _rule_priority_of(deps: Deps, stack: str) -> int | None:
-    """The bypass priority a stack was deployed with: its rulePriority, else its PR's default."""
+    """The bypass priority a stack was deployed with (its rulePriority output), else its PR's
+    default. From outputs: a fresh CI runner has no stack config to read it from."""
     try:
-        cfg = retry(deps, f"config {stack}", lambda: deps.automation.get_config(stack))
+        outputs = retry(deps, f"outputs {stack}", lambda: deps.automation.outputs(stack))
     except StackNotFound:
         return None
-    value = cfg.get("rulePriority")
+    value = outputs.get(PreviewOut.RULE_PRIORITY)
     if value not in (None, ""):
         return int(value)
     pr = naming.parse_stack(stack).pr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from components import naming
 from contracts.errors import PreviewError
+from contracts.outputs import PreviewOut
 from preview import notify, warm
 from preview.automation import StackNotFound
 from preview.domain import DownResult
@@ -42,7 +43,8 @@ def _existing(deps: Deps, stack: str) -> tuple[bool, str]:
     if not any(s.name == stack for s in preview_stacks(deps)):
         return False, ""
     try:
-        return True, deps.automation.get_config(stack).get("sha", "")
+        # From outputs: a fresh CI runner has no stack config to read it from.
+        return True, str(deps.automation.outputs(stack).get(PreviewOut.SHA, ""))
     except StackNotFound:
         return False, ""
 

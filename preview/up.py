@@ -7,6 +7,11 @@ the lock later can never roll the preview back.
 
 Every failure after the flags are validated is also shown in the PR: the comment gets the error
 and the fix, and a started deployment is marked failure.
+
+Secrets. A `secure:` value is encrypted with one stack's key, so the template cannot carry one
+for stacks that do not exist yet. A secret the design needs (`oidcClientSecret` for
+`urlProtection: oidc`) comes from the environment (PREVIEW_OIDC_CLIENT_SECRET) at `up` time
+and goes to Pulumi as a secret config value: it is stored encrypted and masked in all output.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from contracts.errors import CappedError, PreviewError, SmokeFailedError
+from components.config import SECRET_KEY
+from contracts.errors import CappedError, PreviewError, SmokeFailedError, UsageError
 from contracts.outputs import PreviewOut
 from preview import notify, warm
+from preview.automation import Secret
 from preview.domain import Plan, UpResult
 from preview.live import zone_url
 from preview.locking import retry, wait_for_lock
@@ -104,6 +111,7 @@ def _queue(deps: Deps, p: Plan, base: ReportState) -> None:
 def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
     """Take the stack, deploy unless superseded meanwhile, gate on smoke, report the result."""
     pr, sha = p.pr, p.sha
+    config = {**p.config, **_secrets(deps, p.config)}
     wait_for_lock(deps, p.stack)
     if notify.superseded(deps, pr, sha):
         notify.deployment(deps, pr, sha, "inactive")
@@ -112,7 +120,7 @@ def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
     path = warm.choose(deps, p)
     t1 = deps.now()
     outputs = retry(
-        deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, p.config, deps.out), p.stack
+        deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, config, deps.out), p.stack
     )
     t2 = deps.now()
     warm.confirm(deps, p, path)
@@ -138,6 +146,22 @@ def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
             "fix them and push",
         )
     return UpResult(p.stack, "deployed", p, url=url, smoke=smoke, report=body)
+
+
+def _secrets(deps: Deps, config: Mapping[str, Any]) -> dict[str, Secret]:
+    """The secret config values the design needs, from the settings (see the module docstring)."""
+    protection = config.get("urlProtection")
+    if not (isinstance(protection, Mapping) and protection.get("mode") == "oidc"):
+        return {}
+    value = deps.settings.oidc_client_secret.get_secret_value()
+    if not value:
+        raise UsageError(
+            f"urlProtection mode oidc needs the OIDC client secret ({SECRET_KEY}), and "
+            "PREVIEW_OIDC_CLIENT_SECRET is unset",
+            hint="pass it from a repository secret: PREVIEW_OIDC_CLIENT_SECRET: "
+            "${{ secrets.PREVIEW_OIDC_CLIENT_SECRET }} in the `preview up` step",
+        )
+    return {SECRET_KEY: Secret(value)}
 
 
 def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult | None:

@@ -349,9 +349,11 @@ def _export(ctx: _Ctx, route: Any, db: Any, smoke: Any, cluster: Any, services: 
         PreviewOut.LOG_GROUP_NAME: services.log_group_name,
         PreviewOut.PR: cfg.pr,
         PreviewOut.SHA: cfg.sha,
+        PreviewOut.BRANCH: cfg.branch,
         PreviewOut.EXPIRES_AT: cfg.expires_at_iso,
         # "" on the cold path; the pool slot this preview uses on the warm path.
         PreviewOut.WARM_SLOT: db.slot if isinstance(db, _Warm) else "",
+        PreviewOut.RULE_PRIORITY: naming.rule_priorities(cfg.pr, cfg.rule_priority)[0],
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -163,7 +163,11 @@ class FakeAutomation:
             "url": f"https://{stack}.preview.example.com",
             "stateMachineArn": f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack}",
             "smokeLogGroupName": f"/preview-platform/{stack}/smoke",
+            # The facts the program exports (stacks/preview.py): the CLI reads them back.
+            **{k: config[k] for k in ("pr", "sha", "branch", "expiresAt") if k in config},
         }
+        if "rulePriority" in config:
+            st.outputs["rulePriority"] = int(config["rulePriority"])
         st.last_update = self.clock.now()
         st.updates += 1
         on_output(f"Updating ({stack}): sha {st.config.get('sha')}")

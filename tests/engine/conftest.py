@@ -30,7 +30,10 @@ def pulumi_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         binary = find_pulumi()
     except ServiceError as exc:
         pytest.fail(str(exc), pytrace=False)
-    saved = {k: os.environ.get(k) for k in ("PATH", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK")}
+    keys = ("PATH", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK", "AWS_EC2_METADATA_DISABLED")
+    saved = {k: os.environ.get(k) for k in keys}
+    # Never ask the EC2 metadata address for credentials: only loopback is ours to call.
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     os.environ["PATH"] = f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["PULUMI_HOME"] = str(tmp_path_factory.mktemp("pulumi-home"))
     os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "true"
@@ -103,7 +106,11 @@ class Backend:
 def make_backend(
     kind: str, tmp: Path, moto: Callable[[], MotoServer], pulumi_command: Any, bucket: str
 ) -> Backend:
-    env = {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    env = {
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     if kind == "file":
         state = tmp / "state"
         state.mkdir()

@@ -72,8 +72,17 @@ def _synthesized_policies() -> dict[str, dict[str, Any]]:
 
 
 def _as_moto_sees_it(policy: dict[str, Any]) -> dict[str, Any]:
-    """The synthesized policy minus its conditioned statements (see the module docstring)."""
-    return {**policy, "Statement": [s for s in policy["Statement"] if "Condition" not in s]}
+    """The synthesized policy minus its conditioned statements (see the module docstring), and
+    with the tagging API's actions also under moto's name for them: AWS authorizes
+    `tag:GetResources`, moto names the action after the SigV4 signing name, `tagging:`."""
+    statements = []
+    for s in policy["Statement"]:
+        if "Condition" in s:
+            continue
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        aliases = [f"tagging:{a[4:]}" for a in actions if a.startswith("tag:")]
+        statements.append({**s, "Action": actions + aliases})
+    return {**policy, "Statement": statements}
 
 
 def _client(service: str, server: MotoServer, creds: dict[str, str]) -> Any:
@@ -137,6 +146,8 @@ class Account:
     def cli_env(self, role: str) -> dict[str, str]:
         return {
             **_env(self.roles[role]),
+            # boto3 (tagging API, lock files) talks to moto; the CLI reads the backend URL.
+            "AWS_ENDPOINT_URL": self.server.url,
             "PULUMI_BACKEND_URL": self.backend,
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PREVIEW_WORK_DIR": str(ROOT),
@@ -246,7 +257,12 @@ def _ok(result: Result) -> str:
 
 def test_preview_role_reads_its_stacks_but_not_prod_or_bootstrap(account: Account) -> None:
     """The boundary itself: pr-* and staging state are readable, prod and bootstrap not."""
-    s3 = _client("s3", account.server, _keys(account.roles["preview"]))
+    # A session of its own, so that these refused probes are not mistaken for the CLI's
+    # requests in the recording judged below.
+    arn = f"arn:aws:iam::{ACCOUNT}:role/pp-github-preview"
+    sts = _client("sts", account.server, _keys(account.admin))
+    probe = sts.assume_role(RoleArn=arn, RoleSessionName="probe")["Credentials"]
+    s3 = _client("s3", account.server, _keys(probe))
     base = f".pulumi/stacks/{PROJECT}"
     assert s3.get_object(Bucket=BUCKET, Key=f"{base}/pr-1.json")["Body"].read()
     assert s3.get_object(Bucket=BUCKET, Key=f"{base}/staging.json")["Body"].read()
@@ -293,11 +309,14 @@ def test_outputs_of_prod_stay_denied_to_the_preview_role(account: Account) -> No
     """Through the adapter too: prod's outputs are refused, not silently empty."""
     from contracts.errors import PreviewError
 
+    arn = f"arn:aws:iam::{ACCOUNT}:role/pp-github-preview"
+    sts = _client("sts", account.server, _keys(account.admin))
+    probe = sts.assume_role(RoleArn=arn, RoleSessionName="probe")["Credentials"]  # see above
     a = PulumiAutomation(
         work_dir=ROOT,
         project=PROJECT,
         backend_url=account.backend,
-        env={**_env(account.roles["preview"]), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
+        env={**_env(probe), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
         program=_stack_program("prod"),
     )
     with pytest.raises(PreviewError):
