@@ -139,7 +139,10 @@ def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "readerEndpoint": f"{name}.cluster-ro-abc.{REGION}.rds.amazonaws.com",
             "clusterIdentifier": inputs.get("clusterIdentifier", name),
             "port": 3306,
-            "masterUserSecrets": [{"secretArn": f"{arn}-secret"}],
+            # RDS-managed master secrets are named `rds!cluster-<uuid>` in Secrets Manager.
+            "masterUserSecrets": [
+                {"secretArn": f"arn:aws:secretsmanager:{regional}:secret:rds!cluster-{name}-AbCdEf"}
+            ],
         },
         "aws:rds/clusterInstance:ClusterInstance": {
             "endpoint": f"{name}.abc.{REGION}.rds.amazonaws.com"
