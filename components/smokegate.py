@@ -73,6 +73,7 @@ class SmokeGate(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        # Kept apart from service_role(managed=...): the function must depend on it.
         eni_access = aws.iam.RolePolicyAttachment(
             f"{name}-health-vpc",
             role=lambda_role.name,

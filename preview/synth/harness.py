@@ -142,10 +142,10 @@ def _plausible_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "readerEndpoint": f"{name}.cluster-ro-abc.{REGION}.rds.amazonaws.com",
             "clusterIdentifier": inputs.get("clusterIdentifier", name),
             "port": 3306,
-            # RDS creates a managed master secret only when asked to (manageMasterUserPassword);
-            # a copy-on-write clone without it has none and keeps its source's password.
+            # RDS creates a managed master secret (named `rds!cluster-<uuid>`) only when asked
+            # to (manageMasterUserPassword); a clone without it keeps its source's password.
             "masterUserSecrets": (
-                [{"secretArn": f"{_SECRET_PREFIX}rds!{name}-Ab12Cd"}]
+                [{"secretArn": f"{_SECRET_PREFIX}rds!cluster-{name}-AbCdEf"}]
                 if inputs.get("manageMasterUserPassword")
                 else []
             ),

@@ -22,6 +22,7 @@ A resource type in a graph without a row fails tests/authz/test_provider_calls.p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,8 @@ class ProviderCall:
     action: str
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
-    # A principal other than the deployer makes it (e.g. Lambda with the function's role).
+    # A principal other than the deployer makes it: `role:<logical name>` is a role of the same
+    # graph (Lambda and ECS act with the function's / task's role), else a principals() name.
     principal: str | None = None
 
 
@@ -198,6 +200,47 @@ def _task_definition(r: Resource, g: Graph) -> list[ProviderCall]:
     for key in ("taskRoleArn", "executionRoleArn"):
         if r.inputs.get(key):
             out.append(_pass(g, r.inputs[key], "ecs-tasks.amazonaws.com"))
+    if r.inputs.get("executionRoleArn"):
+        out += _ecs_agent(r, g)
+    return out
+
+
+def _ecs_agent(r: Resource, g: Graph) -> list[ProviderCall]:
+    """What ECS does with the task's execution role to start it
+    (AmazonECS/latest/developerguide/task_execution_IAM_role.html): pull the image, create
+    the awslogs stream, read each `secrets` valueFrom."""
+    who = f"role:{_role(g, r.inputs['executionRoleArn']).name}"
+    raw = r.inputs["containerDefinitions"]
+    containers = json.loads(raw) if isinstance(raw, str) else raw
+    out = [ProviderCall("run", "ecr:GetAuthorizationToken", "*", principal=who)]
+    for c in containers:
+        image = str(c["image"])
+        if ".dkr.ecr." in image:
+            host, _, path = image.partition("/")
+            account, region = host.split(".")[0], host.split(".")[3]
+            repo = f"arn:aws:ecr:{region}:{account}:repository/{path.split(':')[0].split('@')[0]}"
+            for action in (
+                "BatchCheckLayerAvailability",
+                "GetDownloadUrlForLayer",
+                "BatchGetImage",
+            ):
+                out.append(ProviderCall("run", f"ecr:{action}", repo, principal=who))
+        options = (c.get("logConfiguration") or {}).get("options") or {}
+        if options.get("awslogs-group"):
+            stream = (
+                f"{options['awslogs-group']}:log-stream:{options.get('awslogs-stream-prefix')}/*"
+            )
+            for action in ("CreateLogStream", "PutLogEvents"):
+                arn = f"arn:aws:logs:{R}:log-group:{stream}"
+                out.append(ProviderCall("run", f"logs:{action}", arn, principal=who))
+        for secret in c.get("secrets") or []:
+            ref = str(secret["valueFrom"])
+            if ":secretsmanager:" in ref:
+                # `<secret ARN>:<json key>:<stage>:<version>`: the secret is the first 7 parts.
+                arn = ":".join(ref.split(":")[:7])
+                out.append(ProviderCall("run", "secretsmanager:GetSecretValue", arn, principal=who))
+            else:
+                out.append(ProviderCall("run", "ssm:GetParameters", ref, principal=who))
     return out
 
 
@@ -263,6 +306,7 @@ def _lambda(r: Resource, g: Graph) -> list[ProviderCall]:
     )
     out.append(_pass(g, r.inputs["role"], "lambda.amazonaws.com"))
     vpc = r.inputs.get("vpcConfig") or {}
+    who = f"role:{_role(g, r.inputs['role']).name}"
     if vpc.get("subnetIds"):
         # CreateFunction in a VPC: Lambda checks the function's role may manage ENIs
         # (lambda/latest/dg/configuration-vpc.html), so it needs that policy already attached.
@@ -271,7 +315,7 @@ def _lambda(r: Resource, g: Graph) -> list[ProviderCall]:
             "ec2:DescribeNetworkInterfaces",
             "ec2:DeleteNetworkInterface",
         ):
-            out.append(ProviderCall("create", action, "*", principal="health-lambda"))
+            out.append(ProviderCall("create", action, "*", principal=who))
     return out
 
 

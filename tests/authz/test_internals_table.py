@@ -61,20 +61,20 @@ def provider_table() -> str:
         DEPLOYER,
         STAGING_GROUPS,
         STAGING_TAGS,
+        acting,
         graph,
     )
 
-    who = principals()
     rows: dict[tuple[str, str], set[str]] = {}
     for kind, deployer in DEPLOYER.items():
         synth = graph(kind)
         g = Graph(synth.resources, STAGING_GROUPS, STAGING_TAGS)
         for calls in provider_calls(synth.resources, g).values():
             for c in calls:
-                principal = c.principal or deployer
-                d = decide(who[principal], Request(c.action, c.resource, c.context))
+                p = acting(synth, c.principal or deployer)
+                d = decide(p, Request(c.action, c.resource, c.context))
                 grant = ", ".join(d.grants) if d.allowed else "DENIED"
-                rows.setdefault((principal, c.action), set()).add(grant)
+                rows.setdefault((p.name, c.action), set()).add(grant)
     lines = [
         PROVIDER_BEGIN,
         "| principal | action (Pulumi provider, any resource of the stack) | allowed by (Sid) |",

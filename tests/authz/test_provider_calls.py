@@ -12,8 +12,8 @@ import pytest
 
 from preview.synth.configfile import naive_config, pr_config, stack_file_config
 from preview.synth.harness import DEFAULT_STAGING_OUTPUTS, Synth, synthesize
-from tests.authz.iam_eval import Request, decide
-from tests.authz.principals import AWS_MANAGED, bootstrap_stack, principals
+from tests.authz.iam_eval import Principal, Request, decide
+from tests.authz.principals import AWS_MANAGED, bootstrap_stack, principal, principals
 from tests.authz.provider_calls import Graph, provider_calls
 
 STAGING_TAGS = {"environment": "staging", "managed-by": "preview-platform"}
@@ -41,14 +41,20 @@ def graph(kind: str) -> Synth:
     return synthesize(kind, stack_file_config(kind))
 
 
+def acting(synth: Synth, name: str) -> Principal:
+    """A principals() name, or `role:<logical>` for a role of this graph."""
+    if name.startswith("role:"):
+        return principal(synth, name.removeprefix("role:"))
+    return principals()[name]
+
+
 def _refused(kind: str) -> list[str]:
     synth = graph(kind)
     g = Graph(synth.resources, STAGING_GROUPS, STAGING_TAGS)
-    who = principals()
     out = []
     for resource, calls in provider_calls(synth.resources, g).items():
         for c in calls:
-            principal = who[c.principal or DEPLOYER[kind]]
+            principal = acting(synth, c.principal or DEPLOYER[kind])
             d = decide(principal, Request(c.action, c.resource, c.context))
             if not d.allowed:
                 out.append(

@@ -34,7 +34,7 @@ def _clone_secret(synth: Synth) -> str:
     cluster = synth.get("aws:rds/cluster:Cluster", "db-cluster").inputs
     assert cluster["manageMasterUserPassword"] is True
     # The harness's RDS double names the managed secret after the cluster, as RDS does.
-    return "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-cluster-Ab12Cd"
+    return "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-db-cluster-AbCdEf"
 
 
 def test_the_clone_manages_its_own_master_secret(preview_synth: Synth) -> None:

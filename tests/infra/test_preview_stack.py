@@ -259,7 +259,7 @@ def test_sync_task_reads_db_credentials_from_the_managed_secret(preview_synth: S
     rotates away from the clone's password), never as plain env."""
     task = preview_synth.get("aws:ecs/taskDefinition:TaskDefinition", "smoke-tools").inputs
     (container,) = json.loads(task["containerDefinitions"])
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-cluster-Ab12Cd"
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-db-cluster-AbCdEf"
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
         "PREVIEW_SYNC_DB_USER": f"{arn}:username::",
         "PREVIEW_SYNC_DB_PASSWORD": f"{arn}:password::",
