@@ -136,7 +136,7 @@ def pytest_args(
 )
 @click.option(
     "--timeout-s",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=3600, min_open=True),
     help="Total deadline of one request, connect to last byte, seconds [15].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-test output.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import ssl
 import time
@@ -159,10 +160,13 @@ def _number(config: pytest.Config, name: str, kind: type[int] | type[float]) -> 
         value = kind(raw)
     except ValueError:
         value = -1
-    if value <= 0 and not (name == "search_min_hits" and value == 0):
+    # 'inf'/'nan' parse as floats but no socket accepts them as a timeout: refuse them here.
+    finite = math.isfinite(value) and value <= 24 * 3600 * 1000
+    if not finite or (value <= 0 and not (name == "search_min_hits" and value == 0)):
         env = OPTIONS[name][0]
         raise pytest.UsageError(
-            f"--smoke-{name.replace('_', '-')} / {env} must be a positive number, got {raw!r}"
+            f"--smoke-{name.replace('_', '-')} / {env} must be a positive finite number, "
+            f"got {raw!r}"
         )
     return value
 

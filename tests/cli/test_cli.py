@@ -279,6 +279,7 @@ def test_comment_shows_cost_and_diagram_from_synth(
         "PREVIEW_REPOSITORY": "acme/shop",
         "GITHUB_API_URL": world.gh.url,
         "PREVIEW_CONFIG_TEMPLATE": str(REPO_ROOT / "preview.yaml"),
+        "PULUMI_BACKEND_URL": "file:///tmp",  # `up` refuses without one (the fake never uses it)
     }.items():
         monkeypatch.setenv(key, value)
     from preview.synth import synth_report

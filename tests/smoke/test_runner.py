@@ -45,3 +45,11 @@ def test_missing_extra_dir_is_a_usage_error(tmp_path: Path) -> None:
     result = _smoke("--base-url", "http://127.0.0.1:9", PREVIEW_SMOKE_EXTRA_DIR=str(missing))
     assert result.returncode == USAGE
     assert str(missing) in result.stderr
+
+
+def test_non_finite_timeout_is_a_usage_error() -> None:
+    """'inf' or 'nan' as the request deadline is refused by name, not a crash in every test."""
+    for value in ("inf", "nan"):
+        result = _smoke("--base-url", "http://127.0.0.1:9", PREVIEW_SMOKE_TIMEOUT_S=value)
+        assert result.returncode == USAGE, (value, result.stdout, result.stderr)
+        assert "PREVIEW_SMOKE_TIMEOUT_S" in result.stdout + result.stderr

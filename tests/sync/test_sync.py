@@ -65,7 +65,7 @@ def _bad_mapping_spec(spec):  # type: ignore[no-untyped-def]
 
 
 def test_sampled_documents_equal_their_rows(seeded, client, prefix, spec, opts) -> None:
-    """Each document is its row: NULLs stay null, DECIMAL → number, DATETIME → ISO, JSON parsed."""
+    """Each document is its row: NULL → null, DECIMAL → exact digits, DATETIME → ISO, JSON."""
     _sync(spec, seeded, client, prefix, opts)
     with seeded.connect() as conn:
         sample = conn.execute(
