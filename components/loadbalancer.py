@@ -48,8 +48,27 @@ class LoadBalancer(pulumi.ComponentResource):
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:loadbalancer:LoadBalancer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        sg = aws.ec2.SecurityGroup(
+        sg = self._create_security_group(name, args)
+        alb = self._create_alb(name, args, sg)
+        https = self._create_listeners(name, args, alb)
+        self.arn = alb.arn
+        self.arn_suffix = alb.arn_suffix
+        self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
+        self.security_group_id = sg.id
+        self.https_listener_arn = https.arn
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "dns_name": self.dns_name,
+                "zone_id": self.zone_id,
+                "security_group_id": self.security_group_id,
+                "https_listener_arn": self.https_listener_arn,
+            }
+        )
+
+    def _create_security_group(self, name: str, args: LoadBalancerArgs) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description=f"ALB {args.role} of {args.stack}: HTTP/HTTPS in",
@@ -64,9 +83,13 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
             tags=tagging.named(args.tags, f"{name}-sg"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        alb = aws.lb.LoadBalancer(
+
+    def _create_alb(
+        self, name: str, args: LoadBalancerArgs, sg: aws.ec2.SecurityGroup
+    ) -> aws.lb.LoadBalancer:
+        return aws.lb.LoadBalancer(
             f"{name}-alb",
             name=naming.lb_name(naming.resource_prefix(args.stack), args.role),
             load_balancer_type="application",
@@ -76,8 +99,14 @@ class LoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.protect,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _create_listeners(
+        self, name: str, args: LoadBalancerArgs, alb: aws.lb.LoadBalancer
+    ) -> aws.lb.Listener:
+        """The HTTPS listener (returned) and the HTTP one that redirects to it."""
+        child = pulumi.ResourceOptions(parent=self)
         https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=alb.arn,
@@ -112,18 +141,4 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.arn = alb.arn
-        self.arn_suffix = alb.arn_suffix
-        self.dns_name = alb.dns_name
-        self.zone_id = alb.zone_id
-        self.security_group_id = sg.id
-        self.https_listener_arn = https.arn
-        self.register_outputs(
-            {
-                "arn": self.arn,
-                "dns_name": self.dns_name,
-                "zone_id": self.zone_id,
-                "security_group_id": self.security_group_id,
-                "https_listener_arn": self.https_listener_arn,
-            }
-        )
+        return https

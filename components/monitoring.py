@@ -42,8 +42,25 @@ class Monitoring(pulumi.ComponentResource):
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:monitoring:Monitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         prefix = naming.resource_prefix(args.stack)
+        topic = self._create_topic(name, prefix, args)
+        notify = [topic.arn]
+        common: dict[str, Any] = {
+            "alarm_actions": notify,
+            "ok_actions": notify,
+            "treat_missing_data": "notBreaching",
+            "tags": args.tags,
+        }
+        self._create_cpu_alarms(name, prefix, args, common)
+        self._create_target_alarms(name, prefix, args, common)
+        metric_namespace = f"{PROJECT}/{args.stack}"
+        self._create_error_line_alarm(name, prefix, args, metric_namespace, common)
+        self._create_dashboard(name, prefix, args, metric_namespace)
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": topic.arn})
+
+    def _create_topic(self, name: str, prefix: str, args: MonitoringArgs) -> aws.sns.Topic:
+        child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(f"{name}-alarms", name=f"{prefix}-alarms", tags=args.tags, opts=child)
         if args.alarm_email:
             aws.sns.TopicSubscription(
@@ -53,13 +70,11 @@ class Monitoring(pulumi.ComponentResource):
                 endpoint=args.alarm_email,
                 opts=child,
             )
-        notify = [topic.arn]
-        common: dict[str, Any] = {
-            "alarm_actions": notify,
-            "ok_actions": notify,
-            "treat_missing_data": "notBreaching",
-            "tags": args.tags,
-        }
+        return topic
+
+    def _create_cpu_alarms(
+        self, name: str, prefix: str, args: MonitoringArgs, common: dict[str, Any]
+    ) -> None:
         for svc, svc_name in sorted(args.service_names.items()):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{svc}-cpu",
@@ -73,8 +88,13 @@ class Monitoring(pulumi.ComponentResource):
                 threshold=args.cpu_threshold,
                 comparison_operator="GreaterThanThreshold",
                 **common,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
+
+    def _create_target_alarms(
+        self, name: str, prefix: str, args: MonitoringArgs, common: dict[str, Any]
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
         lb_dims = {"LoadBalancer": args.alb_arn_suffix, "TargetGroup": args.target_group_arn_suffix}
         aws.cloudwatch.MetricAlarm(
             f"{name}-p95",
@@ -90,20 +110,6 @@ class Monitoring(pulumi.ComponentResource):
             **common,
             opts=child,
         )
-
-        def metric(mid: str, metric_name: str) -> Any:
-            return {
-                "id": mid,
-                "return_data": False,
-                "metric": {
-                    "namespace": "AWS/ApplicationELB",
-                    "metric_name": metric_name,
-                    "dimensions": lb_dims,
-                    "period": 60,
-                    "stat": "Sum",
-                },
-            }
-
         aws.cloudwatch.MetricAlarm(
             f"{name}-5xx",
             name=f"{prefix}-target-5xx-rate",
@@ -111,8 +117,8 @@ class Monitoring(pulumi.ComponentResource):
             threshold=args.error_rate_percent,
             comparison_operator="GreaterThanThreshold",
             metric_queries=[
-                metric("errors", "HTTPCode_Target_5XX_Count"),
-                metric("requests", "RequestCount"),
+                _alb_sum("errors", "HTTPCode_Target_5XX_Count", lb_dims),
+                _alb_sum("requests", "RequestCount", lb_dims),
                 {
                     "id": "rate",
                     "expression": "100 * errors / MAX([requests, 1])",
@@ -123,7 +129,16 @@ class Monitoring(pulumi.ComponentResource):
             **common,
             opts=child,
         )
-        metric_namespace = f"{PROJECT}/{args.stack}"
+
+    def _create_error_line_alarm(
+        self,
+        name: str,
+        prefix: str,
+        args: MonitoringArgs,
+        metric_namespace: str,
+        common: dict[str, Any],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
         aws.cloudwatch.LogMetricFilter(
             f"{name}-errors",
             name=f"{prefix}-error-lines",
@@ -150,6 +165,24 @@ class Monitoring(pulumi.ComponentResource):
             **common,
             opts=child,
         )
+
+    def _create_dashboard(
+        self, name: str, prefix: str, args: MonitoringArgs, metric_namespace: str
+    ) -> None:
+        alb = args.alb_arn_suffix
+        panels: list[tuple[str, list[list[Any]], str]] = [
+            (
+                "Target p95 latency (s)",
+                [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb]],
+                "p95",
+            ),
+            (
+                "Target 5xx",
+                [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", alb]],
+                "Sum",
+            ),
+            ("Error log lines", [[metric_namespace, "ErrorLines"]], "Sum"),
+        ]
         widgets = [
             {
                 "type": "metric",
@@ -163,39 +196,26 @@ class Monitoring(pulumi.ComponentResource):
                     "period": 60,
                 },
             }
-            for title, metrics, stat in [
-                (
-                    "Target p95 latency (s)",
-                    [
-                        [
-                            "AWS/ApplicationELB",
-                            "TargetResponseTime",
-                            "LoadBalancer",
-                            args.alb_arn_suffix,
-                        ]
-                    ],
-                    "p95",
-                ),
-                (
-                    "Target 5xx",
-                    [
-                        [
-                            "AWS/ApplicationELB",
-                            "HTTPCode_Target_5XX_Count",
-                            "LoadBalancer",
-                            args.alb_arn_suffix,
-                        ]
-                    ],
-                    "Sum",
-                ),
-                ("Error log lines", [[metric_namespace, "ErrorLines"]], "Sum"),
-            ]
+            for title, metrics, stat in panels
         ]
         aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=prefix,
             dashboard_body=pulumi.Output.json_dumps({"widgets": widgets}),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.topic_arn = topic.arn
-        self.register_outputs({"topic_arn": topic.arn})
+
+
+def _alb_sum(mid: str, metric_name: str, dimensions: dict[str, Any]) -> Any:
+    """An ALB metric summed per minute: an input of the 5xx-rate expression, not returned."""
+    return {
+        "id": mid,
+        "return_data": False,
+        "metric": {
+            "namespace": "AWS/ApplicationELB",
+            "metric_name": metric_name,
+            "dimensions": dimensions,
+            "period": 60,
+            "stat": "Sum",
+        },
+    }

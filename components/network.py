@@ -47,93 +47,31 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:network:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         t = args.tags
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=args.cidr,
-            # awsvpc tasks (and moto's run_task) need DNS hostnames for ECR and service endpoints.
-            enable_dns_hostnames=True,
-            enable_dns_support=True,
-            tags=tagging.named(t, f"{name}-vpc"),
-            opts=child,
-        )
+        self.vpc = self._create_vpc(name, args)
         self.vpc_id = self.vpc.id
         igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, tags=tagging.named(t, f"{name}-igw"), opts=child
+            f"{name}-igw",
+            vpc_id=self.vpc.id,
+            tags=tagging.named(t, f"{name}-igw"),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         # /20 VPC -> /24s: public subnets take the first block, private ones start at index 8.
         subnets = list(ipaddress.ip_network(args.cidr).subnets(new_prefix=24))
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt",
-            vpc_id=self.vpc.id,
-            tags=tagging.named(t, f"{name}-public"),
-            opts=child,
-        )
-        aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_rt.id,
-            destination_cidr_block="0.0.0.0/0",
-            gateway_id=igw.id,
-            opts=child,
-        )
+        public_rt = self._create_public_route_table(name, t, igw)
         public, private, nat_ips = [], [], []
         nat_ids: list[pulumi.Output[str]] = []
         for i, az in enumerate(args.availability_zones):
-            pub = aws.ec2.Subnet(
-                f"{name}-public-{i}",
-                vpc_id=self.vpc.id,
-                cidr_block=str(subnets[i]),
-                availability_zone=az,
-                map_public_ip_on_launch=False,
-                tags=tagging.named(t, f"{name}-public-{az}"),
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
-            )
+            pub = self._create_public_subnet(name, t, i, az, str(subnets[i]), public_rt)
             public.append(pub.id)
             if i == 0 or args.nat_per_az:
-                eip = aws.ec2.Eip(
-                    f"{name}-nat-{i}",
-                    domain="vpc",
-                    tags=tagging.named(t, f"{name}-nat-{az}"),
-                    opts=child,
-                )
-                nat = aws.ec2.NatGateway(
-                    f"{name}-nat-{i}",
-                    allocation_id=eip.id,
-                    subnet_id=pub.id,
-                    tags=tagging.named(t, f"{name}-nat-{az}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-                )
-                nat_ids.append(nat.id)
-                nat_ips.append(eip.public_ip)
-            priv = aws.ec2.Subnet(
-                f"{name}-private-{i}",
-                vpc_id=self.vpc.id,
-                cidr_block=str(subnets[8 + i]),
-                availability_zone=az,
-                tags=tagging.named(t, f"{name}-private-{az}"),
-                opts=child,
+                nat_id, nat_ip = self._create_nat(name, t, i, az, pub, igw)
+                nat_ids.append(nat_id)
+                nat_ips.append(nat_ip)
+            # Without nat_per_az every private subnet leaves through the first AZ's NAT gateway.
+            private.append(
+                self._create_private_subnet(name, t, i, az, str(subnets[8 + i]), nat_ids[-1])
             )
-            rt = aws.ec2.RouteTable(
-                f"{name}-private-rt-{i}",
-                vpc_id=self.vpc.id,
-                tags=tagging.named(t, f"{name}-private-{az}"),
-                opts=child,
-            )
-            aws.ec2.Route(
-                f"{name}-private-default-{i}",
-                route_table_id=rt.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nat_ids[-1],
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child
-            )
-            private.append(priv.id)
         if args.flow_log_retention_days is not None:
             self._create_flow_logs(name, args)
         self.public_subnet_ids = public
@@ -147,6 +85,122 @@ class Network(pulumi.ComponentResource):
                 "nat_public_ips": nat_ips,
             }
         )
+
+    def _create_vpc(self, name: str, args: NetworkArgs) -> aws.ec2.Vpc:
+        return aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            # awsvpc tasks (and moto's run_task) need DNS hostnames for ECR and service endpoints.
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=tagging.named(args.tags, f"{name}-vpc"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_public_route_table(
+        self, name: str, t: dict[str, str], igw: aws.ec2.InternetGateway
+    ) -> aws.ec2.RouteTable:
+        child = pulumi.ResourceOptions(parent=self)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=self.vpc.id,
+            tags=tagging.named(t, f"{name}-public"),
+            opts=child,
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        return public_rt
+
+    def _create_public_subnet(
+        self,
+        name: str,
+        t: dict[str, str],
+        i: int,
+        az: str,
+        cidr: str,
+        public_rt: aws.ec2.RouteTable,
+    ) -> aws.ec2.Subnet:
+        child = pulumi.ResourceOptions(parent=self)
+        pub = aws.ec2.Subnet(
+            f"{name}-public-{i}",
+            vpc_id=self.vpc.id,
+            cidr_block=cidr,
+            availability_zone=az,
+            map_public_ip_on_launch=False,
+            tags=tagging.named(t, f"{name}-public-{az}"),
+            opts=child,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
+        )
+        return pub
+
+    def _create_nat(
+        self,
+        name: str,
+        t: dict[str, str],
+        i: int,
+        az: str,
+        pub: aws.ec2.Subnet,
+        igw: aws.ec2.InternetGateway,
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """A NAT gateway in public subnet `pub`; returns its id and public IP."""
+        eip = aws.ec2.Eip(
+            f"{name}-nat-{i}",
+            domain="vpc",
+            tags=tagging.named(t, f"{name}-nat-{az}"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        nat = aws.ec2.NatGateway(
+            f"{name}-nat-{i}",
+            allocation_id=eip.id,
+            subnet_id=pub.id,
+            tags=tagging.named(t, f"{name}-nat-{az}"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+        )
+        return nat.id, eip.public_ip
+
+    def _create_private_subnet(
+        self,
+        name: str,
+        t: dict[str, str],
+        i: int,
+        az: str,
+        cidr: str,
+        nat_id: pulumi.Output[str],
+    ) -> pulumi.Output[str]:
+        """A private subnet whose default route leaves through NAT gateway `nat_id`; its id."""
+        child = pulumi.ResourceOptions(parent=self)
+        priv = aws.ec2.Subnet(
+            f"{name}-private-{i}",
+            vpc_id=self.vpc.id,
+            cidr_block=cidr,
+            availability_zone=az,
+            tags=tagging.named(t, f"{name}-private-{az}"),
+            opts=child,
+        )
+        rt = aws.ec2.RouteTable(
+            f"{name}-private-rt-{i}",
+            vpc_id=self.vpc.id,
+            tags=tagging.named(t, f"{name}-private-{az}"),
+            opts=child,
+        )
+        aws.ec2.Route(
+            f"{name}-private-default-{i}",
+            route_table_id=rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id=nat_id,
+            opts=child,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child
+        )
+        return priv.id
 
     def _create_flow_logs(self, name: str, args: NetworkArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)

@@ -80,8 +80,16 @@ class Route(pulumi.ComponentResource):
         self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:route:Route", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tg = aws.lb.TargetGroup(
+        tg = self._create_target_group(name, args)
+        self.rules = self._create_rules(name, args, tg)
+        self._create_alias(name, args)
+        self.target_group_arn = tg.arn
+        self.target_group_arn_suffix = tg.arn_suffix
+        self.url = pulumi.Output.concat("https://", args.host)
+        self.register_outputs({"target_group_arn": tg.arn, "url": self.url})
+
+    def _create_target_group(self, name: str, args: RouteArgs) -> aws.lb.TargetGroup:
+        return aws.lb.TargetGroup(
             f"{name}-tg",
             name=naming.lb_name(naming.resource_prefix(args.stack), args.service),
             port=args.port,
@@ -97,8 +105,13 @@ class Route(pulumi.ComponentResource):
                 "unhealthy_threshold": 3,
             },
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _create_rules(
+        self, name: str, args: RouteArgs, tg: aws.lb.TargetGroup
+    ) -> list[aws.lb.ListenerRule]:
+        child = pulumi.ResourceOptions(parent=self)
         forward: Any = {"type": "forward", "target_group_arn": tg.arn}
         host: Any = {"host_header": {"values": [args.host]}}
         rules: list[aws.lb.ListenerRule] = []
@@ -119,22 +132,7 @@ class Route(pulumi.ComponentResource):
         if args.protection == "ipAllowlist":
             conditions.append({"source_ip": {"values": args.allowed_cidrs}})
         if args.protection == "oidc" and args.oidc is not None:
-            o = args.oidc
-            actions = [
-                {
-                    "type": "authenticate-oidc",
-                    "order": 1,
-                    "authenticate_oidc": {
-                        "issuer": o.issuer,
-                        "authorization_endpoint": o.authorization_endpoint,
-                        "token_endpoint": o.token_endpoint,
-                        "user_info_endpoint": o.user_info_endpoint,
-                        "client_id": o.client_id,
-                        "client_secret": o.client_secret,
-                    },
-                },
-                {**forward, "order": 2},
-            ]
+            actions = [_authenticate_oidc(args.oidc), {**forward, "order": 2}]
         rules.append(
             aws.lb.ListenerRule(
                 f"{name}-host",
@@ -146,6 +144,9 @@ class Route(pulumi.ComponentResource):
                 opts=child,
             )
         )
+        return rules
+
+    def _create_alias(self, name: str, args: RouteArgs) -> None:
         aws.route53.Record(
             f"{name}-alias",
             zone_id=args.zone_id,
@@ -158,10 +159,20 @@ class Route(pulumi.ComponentResource):
                     "evaluate_target_health": True,
                 }
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.rules = rules
-        self.target_group_arn = tg.arn
-        self.target_group_arn_suffix = tg.arn_suffix
-        self.url = pulumi.Output.concat("https://", args.host)
-        self.register_outputs({"target_group_arn": tg.arn, "url": self.url})
+
+
+def _authenticate_oidc(o: OidcAuth) -> dict[str, Any]:
+    return {
+        "type": "authenticate-oidc",
+        "order": 1,
+        "authenticate_oidc": {
+            "issuer": o.issuer,
+            "authorization_endpoint": o.authorization_endpoint,
+            "token_endpoint": o.token_endpoint,
+            "user_info_endpoint": o.user_info_endpoint,
+            "client_id": o.client_id,
+            "client_secret": o.client_secret,
+        },
+    }
