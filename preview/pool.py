@@ -42,6 +42,9 @@ State = Literal["provisioning", "free", "claimed", "retiring"]
 STATES: tuple[State, ...] = ("provisioning", "free", "claimed", "retiring")
 # Attribute names of the slot item (also the DynamoDB schema; the key is `slot`).
 CLAIM_FIELDS = ("claim_pr", "claim_run", "claimed_at", "lease_expires_at")
+# Each round is one scan and a conditional write per free slot seen; a round is lost only when
+# every one of those slots went to another claimer, so the pool drains long before this.
+MAX_CLAIM_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,7 @@ def claim(
         raise UsageError(
             f"pool lease of {lease_s}s is not positive", hint="set PREVIEW_POOL_LEASE_MINUTES >= 1"
         )
-    while True:
+    for _ in range(MAX_CLAIM_ROUNDS):
         slots = store.scan()
         mine = next((s for s in slots if s.state == "claimed" and s.claim_pr == pr), None)
         if mine is not None:
@@ -354,6 +357,10 @@ def claim(
                     lease_expires_at=now + lease_s,
                 )
         # Every free slot we saw went to someone else; the next scan decides whether any is left.
+    raise UnavailableError(
+        f"pool: no claim settled after {MAX_CLAIM_ROUNDS} rounds of lost races",
+        hint="re-run; if it persists, check the table with `preview pool status`",
+    )
 
 
 def renew(
