@@ -34,8 +34,11 @@ def _database_url(url: str | None) -> str:
             "PREVIEW_SYNC_DB_HOST/_DB_NAME/_DB_USER/_DB_PASSWORD",
         )
     port = os.environ.get(f"{_ENV}DB_PORT", "")
-    if port and not port.isdigit():
-        raise UsageError(f"PREVIEW_SYNC_DB_PORT={port!r} is not a number", hint="e.g. 3306")
+    # isdigit() alone accepts digits int() refuses, such as '²'.
+    if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise UsageError(
+            f"PREVIEW_SYNC_DB_PORT={port!r} is not a port number (1-65535)", hint="e.g. 3306"
+        )
     return sa.URL.create(
         os.environ.get(f"{_ENV}DB_DRIVER", "mysql+pymysql"),
         username=os.environ.get(f"{_ENV}DB_USER", "app_admin"),

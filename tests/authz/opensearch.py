@@ -297,10 +297,11 @@ def _split_resource_policy(
                 direct.append(s)
             elif p in (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root"):
                 account.append(s)
-    return (
-        {"Statement": [{**s, "Principal": None} for s in direct]},
-        {"Statement": [{**s, "Principal": None} for s in account]},
-    )
+    # Judged as identity-style documents: the principal is already matched, so drop the key.
+    def bare(stmts: list[Any]) -> dict[str, Any]:
+        return {"Statement": [{k: v for k, v in s.items() if k != "Principal"} for s in stmts]}
+
+    return bare(direct), bare(account)
 
 
 def _denies(doc: Mapping[str, Any], action: str, resource: str) -> bool:

@@ -63,7 +63,9 @@ def test_outputs_give_the_cli_each_slots_endpoint_secret_and_indices(pool_synth:
     assert sorted(slots) == SLOTS
     s = slots["s0007"]
     assert s["clusterIdentifier"] == "pp-pool-s0007" and s["indexPrefix"] == "pool-s0007-"
-    assert s["secretArn"] == DEFAULT_STAGING_OUTPUTS["dbMasterSecretArn"]
+    # The slot clone's own managed secret: staging's rotates away from the clone's password.
+    assert s["secretArn"] != DEFAULT_STAGING_OUTPUTS["dbMasterSecretArn"]
+    assert s["secretArn"].startswith("arn:aws:secretsmanager:") and "pool-s0007" in s["secretArn"]
     assert s["securityGroupId"] == "pool-s0007-clients-id"
     assert pool_synth.outputs["claimsTable"] == "pp-pool-claims"
 

@@ -121,6 +121,7 @@ def test_ls_lists_the_slots_under_the_previews(
     pool_env.create(Slot("s0004", "free", created_at=NOW))
     pool.claim(pool_env, 8, "run-3", 3600, NOW)
     # No previews are live: the backend side of `ls` is not what this test is about.
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "file:///nonexistent")
     monkeypatch.setattr(wiring, "build_deps", lambda settings, **kw: None)
     monkeypatch.setattr(live, "ls", lambda deps: [])
     code, out, err = run(capsys, "ls")
