@@ -5,12 +5,13 @@ Full run, per index:  create `<prefix><name>-<ts>` (explicit mapping, 0 replicas
 → verify count == rows read → move `<prefix><name>` to it → delete older versions. Every call
 is index-scoped (`/<prefix>.../...`), the only paths a preview's role is granted on a shared
 domain. Any rejected document or failed check deletes the new index and leaves the alias
-untouched, so a reader only ever sees complete indices. Incremental run: upsert rows with updated_at >= the
-watermark stored in the live index's `_meta`, then advance it.
+untouched, so a reader only ever sees complete indices. Incremental run: upsert rows with
+updated_at >= the watermark stored in the live index's `_meta`, then advance it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -356,10 +357,9 @@ def _move_alias(client: OpenSearch, alias: str, index: str, holders: list[str]) 
     client.indices.put_alias(index=index, name=alias)
     for old in holders:
         if old != index:
-            try:
+            # NotFound: removed meanwhile (its index deleted), which is the goal.
+            with contextlib.suppress(NotFoundError):
                 client.indices.delete_alias(index=old, name=alias)
-            except NotFoundError:
-                pass  # removed meanwhile (its index deleted): that is the goal
 
 
 def _meta(

@@ -167,8 +167,8 @@ def test_cleanup_deletes_the_previews_indices_from_its_tools_task(
 
 def test_a_failed_cleanup_is_an_unavailable_error(live_gate: Gate) -> None:
     """A cleanup task that fails raises UnavailableError naming the PR and the execution."""
-    from preview.aws import StateMachineIndexCleanup
     from contracts.errors import UnavailableError
+    from preview.aws import StateMachineIndexCleanup
 
     live_gate.exit_codes["sync"] = 3
     cleanup = StateMachineIndexCleanup(live_gate.sfn, timeout_s=120, poll_s=0.1)
