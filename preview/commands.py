@@ -45,7 +45,9 @@ def up(pr: int, sha: str, branch: str) -> None:
     from preview.up import up as run_up
     from preview.wiring import build_deps
 
-    result = run_up(build_deps(_settings(need_backend=True), smoke=True), pr, sha, branch)
+    result = run_up(
+        build_deps(_settings(need_backend=True), smoke=True, indices=True), pr, sha, branch
+    )
     if result.outcome == "superseded":
         _echo(f"pr-{pr}: superseded by a newer push; nothing deployed")
     else:
@@ -65,7 +67,10 @@ def down(pr: int) -> None:
 
     result = run_down(build_deps(_settings(), indices=True), pr)
     what = "destroyed and removed" if result.destroyed else "had no stack (already gone)"
-    _echo(f"pr-{pr}: {what}; {result.indices_deleted} search indices deleted")
+    if result.indices_deleted is None:
+        _echo(f"pr-{pr}: {what}; its search indices were NOT deleted (see the warning)")
+    else:
+        _echo(f"pr-{pr}: {what}; {result.indices_deleted} search indices deleted")
     for d in result.dequeued:
         _echo(f"pr-{d.pr}: queued PR re-run (workflow run {d.run_id}): a preview slot is free")
 

@@ -80,8 +80,9 @@ class Dequeued:
 class DownResult:
     pr: int
     destroyed: bool  # a stack existed and is now gone
-    indices_deleted: int
+    indices_deleted: int | None  # None: the cleanup failed (see warnings)
     dequeued: tuple[Dequeued, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,10 @@ class StrayDeleter(Protocol):
 
 
 class IndexCleaner(Protocol):
-    def delete(self, prefix: str) -> int: ...
+    """Deletes the PR's search indices `pr-<N>-*` before its stack is destroyed; `outputs` are
+    the stack's (the cleanup runs in the preview's own VPC task). Returns the count, if known."""
+
+    def delete(self, pr: int, outputs: Mapping[str, Any]) -> int | None: ...
 
 
 class NoReporter:
@@ -131,9 +134,9 @@ class NoStrays:
 
 
 class NoIndices:
-    """No OpenSearch endpoint: index deletion is skipped."""
+    """A command that deletes no indices."""
 
-    def delete(self, prefix: str) -> int:
+    def delete(self, pr: int, outputs: Mapping[str, Any]) -> int | None:
         return 0
 
 

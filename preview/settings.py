@@ -154,10 +154,6 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PREVIEW_GITHUB_API_URL", "GITHUB_API_URL"),
         description="GitHub REST base URL (GitHub Enterprise or a test double)",
     )
-    opensearch_url: str = Field(
-        default="",
-        description="Endpoint of the shared OpenSearch domain; empty: index deletion is skipped",
-    )
     lock_wait_s: float = Field(
         default=900.0,
         ge=0,

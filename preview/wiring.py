@@ -116,11 +116,14 @@ def _strays(settings: Settings) -> StrayDeleter:
 
 
 def _indices(settings: Settings) -> IndexCleaner:
-    if not settings.opensearch_url:
-        return NoIndices()
     from preview import aws
 
-    return aws.OpenSearchIndices.from_url(settings.opensearch_url, settings.aws_region)
+    # Through the preview's state machine, never to the domain: it is VPC-only (aws.py).
+    return aws.StateMachineIndexCleanup(
+        aws.client("stepfunctions", settings.aws_region),
+        logs=aws.client("logs", settings.aws_region),
+        timeout_s=settings.smoke_timeout_s,
+    )
 
 
 # The cost and topology of a preview depend on its design keys, not on pr/sha/branch/expiry,

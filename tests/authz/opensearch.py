@@ -297,6 +297,7 @@ def _split_resource_policy(
                 direct.append(s)
             elif p in (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root"):
                 account.append(s)
+
     # Judged as identity-style documents: the principal is already matched, so drop the key.
     def bare(stmts: list[Any]) -> dict[str, Any]:
         return {"Statement": [{k: v for k, v in s.items() if k != "Principal"} for s in stmts]}

@@ -310,9 +310,16 @@ class FakeTagged:
 
 
 class FakeIndices:
-    def __init__(self) -> None:
-        self.deleted: list[str] = []
+    """The in-VPC cleanup: records (pr, the stack's outputs); `fail` makes it raise."""
 
-    def delete(self, prefix: str) -> int:
-        self.deleted.append(prefix)
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.deleted: list[int] = []
+        self.outputs: list[dict[str, Any]] = []
+        self.fail = fail
+
+    def delete(self, pr: int, outputs: Mapping[str, Any]) -> int | None:
+        if self.fail is not None:
+            raise self.fail
+        self.deleted.append(pr)
+        self.outputs.append(dict(outputs))
         return 2

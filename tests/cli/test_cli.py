@@ -18,7 +18,7 @@ from preview.domain import Extras, TaggedResource
 from preview.report import SmokeResult
 from preview.settings import Settings
 from tests.cli.conftest import REPO_ROOT
-from tests.cli.fakes import Clock, FakeAutomation, FakeSmoke, FakeTagged
+from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeSmoke, FakeTagged
 from tests.cli.github_double import GitHubDouble
 
 TOKEN = "ghp_cliSECRETcliSECRETcliSECRET0123456789"
@@ -51,6 +51,7 @@ class World:
         self.gh = gh
         self.automation = FakeAutomation(clock)
         self.smoke = FakeSmoke()
+        self.indices = FakeIndices()
         self.strays: list[TaggedResource] = []
 
 
@@ -61,6 +62,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
         w = World(gh, Clock())
         monkeypatch.setattr("preview.automation.PulumiAutomation", lambda **kw: w.automation)
         monkeypatch.setattr("preview.aws.StepFunctionsSmoke", lambda *a, **kw: w.smoke)
+        monkeypatch.setattr("preview.aws.StateMachineIndexCleanup", lambda *a, **kw: w.indices)
         monkeypatch.setattr(
             "preview.aws.TaggingResources", lambda c: FakeTagged(w.automation, w.strays)
         )

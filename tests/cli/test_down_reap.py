@@ -7,16 +7,17 @@ import copy
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from contracts.errors import LOCKED, PreviewError
+from contracts.errors import LOCKED, PreviewError, UnavailableError
 from preview.domain import TaggedResource
 from preview.down import down
 from preview.locking import holder_gone
 from preview.ports import Deps
 from preview.reap import reap
-from tests.cli.fakes import Clock, FakeAutomation, FakeReporter, FakeTagged
+from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeReporter, FakeTagged
 
 LIVE = ("pr-7", "pr-8")
 
@@ -162,7 +163,45 @@ def test_down_reports_each_step_and_marks_deployment_inactive(
     assert isinstance(reporter, FakeReporter)
     assert reporter.states[3] == ["inactive"]
     assert "removed" in reporter.comments[3][-1]
-    assert deps.indices.deleted == ["pr-3-"]  # type: ignore[union-attr]
+    assert deps.indices.deleted == [3]  # type: ignore[union-attr]
+
+
+def test_indices_are_deleted_while_the_stack_still_exists(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """The cleanup runs in the preview's own tools task, so it is started before the destroy,
+    with the live stack's outputs (its state machine)."""
+    auto = _world(clock)
+    auto.stacks["pr-3"].outputs["stateMachineArn"] = "arn:aws:states:::stateMachine:pp-pr-3-smoke"
+    seen: list[tuple[bool, str]] = []
+
+    class Cleanup(FakeIndices):
+        def delete(self, pr: int, outputs: Any) -> int | None:
+            seen.append(("pr-3" in auto.stacks, outputs.get("stateMachineArn", "")))
+            return 2
+
+    down(make_deps(automation=auto, indices=Cleanup()), 3)
+    assert seen == [(True, "arn:aws:states:::stateMachine:pp-pr-3-smoke")]
+    assert "pr-3" not in auto.stacks
+
+
+def test_down_converges_when_the_index_cleanup_fails(
+    clock: Clock, make_deps: Callable[..., Deps]
+) -> None:
+    """A failed cleanup task never stops the teardown: the stack goes, the deployment turns
+    inactive and the final comment says which indices were left and how to delete them."""
+    auto = _world(clock)
+    failing = FakeIndices(fail=UnavailableError("cleanup task exited with code 3", hint="x"))
+    lines: list[str] = []
+    deps = make_deps(automation=auto, indices=failing, out=lines.append)
+    result = down(deps, 3)
+    reporter = deps.reporter
+    assert isinstance(reporter, FakeReporter)
+    assert result.destroyed and "pr-3" not in auto.stacks and result.indices_deleted is None
+    assert reporter.states[3] == ["inactive"]
+    last = reporter.comments[3][-1]
+    assert "removed" in last and "pr-3-*" in last and "preview sync --delete-prefix" in last
+    assert any(line.startswith("warning: search indices pr-3-*") for line in lines)
 
 
 def test_failed_down_says_so_in_the_pr(clock: Clock, make_deps: Callable[..., Deps]) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from components import naming
 from contracts.errors import USAGE, PreviewError
-from preview.aws import OpenSearchIndices, execution_name
+from preview.aws import execution_name
 from preview.planning import stack_name
 
 PRS = st.integers(min_value=1, max_value=naming.MAX_PR)
@@ -35,7 +35,7 @@ def test_preview_host_is_one_dns_label_under_the_zone(pr: int) -> None:
 
 @given(PRS, PRS)
 def test_index_prefix_is_accepted_and_unambiguous(pr: int, other: int) -> None:
-    """The PR's index prefix passes the deletion guard and never prefixes another PR's indices."""
+    """The PR's index prefix is `pr-<N>-` and never prefixes another PR's indices."""
     prefix = naming.index_prefix(pr)
     assert re.fullmatch(r"pr-[1-9][0-9]*-", prefix)
     if other != pr:
@@ -66,10 +66,3 @@ def test_out_of_range_pr_is_a_usage_error(pr: int) -> None:
     with pytest.raises(PreviewError) as err:
         stack_name(pr)
     assert err.value.exit_code == USAGE and "--pr" in err.value.message
-
-
-@given(st.text(min_size=1, max_size=20).filter(lambda p: not re.fullmatch(r"pr-[1-9]\d*-", p)))
-def test_deletion_guard_refuses_other_prefixes(prefix: str) -> None:
-    """Index deletion refuses every prefix that is not exactly pr-<N>-."""
-    with pytest.raises(ValueError):
-        OpenSearchIndices(client=None).delete(prefix)

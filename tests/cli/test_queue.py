@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.errors import CAPPED, PreviewError
+from contracts.errors import CAPPED, PreviewError, UnavailableError
 from preview.down import down
 from preview.github import QUEUE_LABEL, GitHubReporter
 from preview.ports import Deps
@@ -15,7 +15,7 @@ from preview.reap import reap
 from preview.report import queue_entry
 from preview.settings import Settings
 from preview.up import up
-from tests.cli.fakes import Clock, FakeAutomation, FakeTagged
+from tests.cli.fakes import Clock, FakeAutomation, FakeIndices, FakeTagged
 from tests.cli.github_double import GitHubDouble
 
 TOKEN = "ghp_queueTOKEN0123456789abcdefABCDEF0123"
@@ -107,6 +107,17 @@ def test_down_reruns_exactly_the_oldest_open_queued_pr(
     assert [(d.pr, d.run_id) for d in result.dequeued] == [(21, 521)]
     assert gh.labels_of(20) == [] and gh.labels_of(22) == [QUEUE_LABEL]
     assert any("pr-21" in line and "521" in line for line in lines)
+
+
+def test_a_failed_index_cleanup_still_hands_the_slot_on(
+    gh: GitHubDouble, clock: Clock, world: Callable[..., Deps]
+) -> None:
+    """`down` whose in-VPC index cleanup fails still re-runs the oldest queued PR."""
+    gh.add_run(21, 521)
+    queue(world, clock, 21, 521)
+    failing = FakeIndices(fail=UnavailableError("cleanup failed", hint="x"))
+    result = down(world(indices=failing), 1)
+    assert gh.state.reruns == [521] and [d.pr for d in result.dequeued] == [21]
 
 
 def test_reap_freeing_two_slots_reruns_two(
