@@ -203,7 +203,7 @@ class Settings(BaseSettings):
         description="File the report Markdown is appended to (GitHub Actions job summary)",
     )
 
-    @field_validator("github_api_url", "opensearch_url", "run_url")
+    @field_validator("github_api_url", "run_url")
     @classmethod
     def _http_url(cls, v: str, info: ValidationInfo) -> str:
         if v == "" and info.field_name != "github_api_url":
