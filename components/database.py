@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components import tags as tagging
+from components.security import mysql_security_group
 
 # Typed enum: pulumi-aws declares `engine` as EngineType.
 ENGINE = aws.rds.EngineType.AURORA_MYSQL
@@ -59,20 +59,13 @@ class Database(pulumi.ComponentResource):
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets", name=ident, subnet_ids=args.subnet_ids, tags=args.tags, opts=child
         )
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Aurora: MySQL only from the app tasks",
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": 3306,
-                    "to_port": 3306,
-                    "security_groups": [args.app_security_group_id],
-                }
-            ],
-            tags=tagging.named(args.tags, f"{name}-sg"),
-            opts=child,
+        sg = mysql_security_group(
+            name,
+            args.vpc_id,
+            args.app_security_group_id,
+            "Aurora: MySQL only from the app tasks",
+            args.tags,
+            child,
         )
         cluster = aws.rds.Cluster(
             f"{name}-cluster",

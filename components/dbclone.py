@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components import tags as tagging
+from components.security import mysql_security_group
 
 # Typed enum: pulumi-aws declares `engine` as EngineType.
 ENGINE = aws.rds.EngineType.AURORA_MYSQL
@@ -58,20 +58,13 @@ class DatabaseClone(pulumi.ComponentResource):
         super().__init__("platform:dbclone:DatabaseClone", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ident = naming.rds_identifier(naming.resource_prefix(args.stack), "db")
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="preview DB: MySQL only from this preview's tasks",
-            ingress=[
-                {
-                    "protocol": "tcp",
-                    "from_port": 3306,
-                    "to_port": 3306,
-                    "security_groups": [args.app_security_group_id],
-                }
-            ],
-            tags=tagging.named(args.tags, f"{name}-sg"),
-            opts=child,
+        sg = mysql_security_group(
+            name,
+            args.vpc_id,
+            args.app_security_group_id,
+            "preview DB: MySQL only from this preview's tasks",
+            args.tags,
+            child,
         )
         source = pulumi.Output.all(
             pulumi.Output.from_input(args.source_environment).apply(_refuse_prod),

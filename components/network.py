@@ -8,12 +8,12 @@ when `flow_log_retention_days` is set, VPC flow logs to a CloudWatch log group (
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components import iam
 from components import tags as tagging
 from contracts.constants import PROJECT
 
@@ -157,43 +157,13 @@ class Network(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        role = aws.iam.Role(
+        role = iam.service_role(f"{name}-flow-logs", iam.VPC_FLOW_LOGS, tags=args.tags, opts=child)
+        iam.allow_policy(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": pulumi.Output.concat(group.arn, ":*"),
-                        }
-                    ],
-                }
-            ),
-            opts=child,
+            role,
+            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            pulumi.Output.concat(group.arn, ":*"),
+            child,
         )
         aws.ec2.FlowLog(
             f"{name}-flow-log",

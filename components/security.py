@@ -4,6 +4,9 @@ Creates: aws.ec2.SecurityGroup for the tasks (ingress only from the ALB's group 
 ports, egress anywhere via NAT) and, for each shared backend group (e.g. staging's OpenSearch
 group), an aws.vpc.SecurityGroupIngressRule letting these tasks in on 443. Those rules live in
 this stack, so they disappear with a preview.
+
+`mysql_security_group` is the group of an Aurora MySQL cluster (Database and DatabaseClone):
+3306 only from the app tasks' group.
 """
 
 from __future__ import annotations
@@ -14,6 +17,34 @@ import pulumi
 import pulumi_aws as aws
 
 from components import tags as tagging
+
+MYSQL_PORT = 3306
+
+
+def mysql_security_group(
+    name: str,
+    vpc_id: pulumi.Input[str],
+    app_security_group_id: pulumi.Input[str],
+    description: str,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.SecurityGroup:
+    """`<name>-sg`: MySQL from the app tasks only, no other ingress."""
+    return aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        vpc_id=vpc_id,
+        description=description,
+        ingress=[
+            {
+                "protocol": "tcp",
+                "from_port": MYSQL_PORT,
+                "to_port": MYSQL_PORT,
+                "security_groups": [app_security_group_id],
+            }
+        ],
+        tags=tagging.named(tags, f"{name}-sg"),
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)

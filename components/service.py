@@ -8,7 +8,6 @@ optional on-demand base; target-tracking CPU autoscaling when `autoscaling` is g
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,23 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import iam, naming
 from components.config import AppSpec, ServiceSpec
 from contracts.constants import PROJECT
-
-_ASSUME_ECS_TASKS = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
 @dataclass(frozen=True)
@@ -92,45 +77,30 @@ class AppServices(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.execution_role = aws.iam.Role(
+        self.execution_role = iam.service_role(
             f"{name}-execution",
-            assume_role_policy=_ASSUME_ECS_TASKS,
-            permissions_boundary=args.permissions_boundary,
+            iam.ECS_TASKS,
+            boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-execution-managed",
-            role=self.execution_role.name,
-            policy_arn=EXECUTION_POLICY,
-            opts=child,
+            managed={f"{name}-execution-managed": iam.ECS_EXECUTION_POLICY},
         )
         secret_arns: list[pulumi.Input[str]] = []
         secret_arns += sorted({a for s in args.app.services for a in s.secrets.values()})
         if args.db_secret_arn is not None:
             secret_arns.append(args.db_secret_arn)
         if secret_arns:
-            aws.iam.RolePolicy(
+            iam.allow_policy(
                 f"{name}-execution-secrets",
-                role=self.execution_role.id,
-                policy=pulumi.Output.json_dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
-                                "Resource": secret_arns,
-                            }
-                        ],
-                    }
-                ),
-                opts=child,
+                self.execution_role,
+                ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
+                secret_arns,
+                child,
             )
-        self.task_role = aws.iam.Role(
+        self.task_role = iam.service_role(
             f"{name}-task",
-            assume_role_policy=_ASSUME_ECS_TASKS,
-            permissions_boundary=args.permissions_boundary,
+            iam.ECS_TASKS,
+            boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )
@@ -164,15 +134,7 @@ class AppServices(pulumi.ComponentResource):
             {"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())
         ]
         if args.db_secret_arn is not None:
-            # ECS resolves JSON keys of the secret at task start; the values never reach state.
-            secrets += [
-                {
-                    "name": env_name,
-                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, f":{key}::"),
-                }
-                for env_name, key in (("DB_USER", "username"), ("DB_PASSWORD", "password"))
-                if env_name not in spec.secrets
-            ]
+            secrets += iam.db_secret_env(args.db_secret_arn, "DB_", skip=list(spec.secrets))
         container: dict[str, Any] = {
             "name": spec.name,
             "image": image,

@@ -8,32 +8,21 @@ and the aws.sfn.StateMachine whose definition and role policy come from smoke/de
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import iam, naming
 from contracts.constants import PROJECT, TOOLS_CONTAINER, TOOLS_LOG_PREFIX
 from smoke.definition import SmokeTargets, build_definition, build_role_policy
 
 # The Lambda's source is package data of `smoke`, found wherever that package is installed.
 HEALTH_SOURCE = Path(str(resources.files("smoke").joinpath("health.py")))
-
-
-def _assume(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-            ],
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -77,18 +66,13 @@ class SmokeGate(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        lambda_role = aws.iam.Role(
+        lambda_role = iam.service_role(
             f"{name}-health-role",
-            assume_role_policy=_assume("lambda.amazonaws.com"),
-            permissions_boundary=args.permissions_boundary,
+            iam.LAMBDA,
+            boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-health-vpc",
-            role=lambda_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-            opts=child,
+            managed={f"{name}-health-vpc": iam.LAMBDA_VPC_POLICY},
         )
         function_name = naming.dns_label(prefix, "health")
         aws.cloudwatch.LogGroup(
@@ -114,47 +98,25 @@ class SmokeGate(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        execution = aws.iam.Role(
+        execution = iam.service_role(
             f"{name}-tools-execution",
-            assume_role_policy=_assume("ecs-tasks.amazonaws.com"),
-            permissions_boundary=args.permissions_boundary,
+            iam.ECS_TASKS,
+            boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
+            managed={f"{name}-tools-execution-managed": iam.ECS_EXECUTION_POLICY},
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-tools-execution-managed",
-            role=execution.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-            opts=child,
-        )
-        secrets = []
+        secrets: list[dict[str, Any]] = []
         if args.db_secret_arn is not None:
-            aws.iam.RolePolicy(
+            iam.allow_policy(
                 f"{name}-tools-execution-secret",
-                role=execution.id,
-                policy=pulumi.Output.json_dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": "secretsmanager:GetSecretValue",
-                                "Resource": args.db_secret_arn,
-                            }
-                        ],
-                    }
-                ),
-                opts=child,
+                execution,
+                "secretsmanager:GetSecretValue",
+                args.db_secret_arn,
+                child,
             )
-            # The clone keeps staging's master credentials; ECS reads both JSON keys of the
-            # RDS-managed secret at task start, so they never appear in the task definition.
-            secrets = [
-                {
-                    "name": f"PREVIEW_SYNC_DB_{env}",
-                    "valueFrom": pulumi.Output.concat(args.db_secret_arn, f":{key}::"),
-                }
-                for env, key in (("USER", "username"), ("PASSWORD", "password"))
-            ]
+            # The clone keeps staging's master credentials.
+            secrets = iam.db_secret_env(args.db_secret_arn, "PREVIEW_SYNC_DB_")
         env = args.sync_environment
         tools = aws.ecs.TaskDefinition(
             f"{name}-tools",
@@ -201,10 +163,10 @@ class SmokeGate(pulumi.ComponentResource):
             execution_role_arn=execution.arn,
             task_role_arn=args.task_role_arn,
         )
-        sfn_role = aws.iam.Role(
+        sfn_role = iam.service_role(
             f"{name}-sfn-role",
-            assume_role_policy=_assume("states.amazonaws.com"),
-            permissions_boundary=args.permissions_boundary,
+            iam.STEP_FUNCTIONS,
+            boundary=args.permissions_boundary,
             tags=args.tags,
             opts=child,
         )

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pulumi_policy import PolicyPack
 
+from contracts.constants import PROJECT
 from policy.rules import POLICIES
 
-PolicyPack(name="preview-platform-safety", policies=list(POLICIES))
+PolicyPack(name=f"{PROJECT}-safety", policies=list(POLICIES))

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-MARKER = "<!-- preview-platform:sticky-comment -->"
-QUEUE_TAG = "preview-platform:queue"
+from contracts.constants import PROJECT
+
+MARKER = f"<!-- {PROJECT}:sticky-comment -->"
+QUEUE_TAG = f"{PROJECT}:queue"
 _QUEUE_RE = re.compile(r"<!-- " + re.escape(QUEUE_TAG) + r" (\{.*?\}) -->")
 
 Status = Literal[

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.constants import PROJECT
 from contracts.errors import UsageError
 
 EvictionPolicy = Literal["queue", "evict-oldest-idle"]
@@ -38,7 +39,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PREVIEW_PULUMI_BACKEND_URL", "PULUMI_BACKEND_URL"),
         description="Pulumi state backend (s3://bucket, file:///path or https://api.pulumi.com)",
     )
-    project: str = Field(default="preview-platform", description="Pulumi project name")
+    project: str = Field(default=PROJECT, description="Pulumi project name")
     secrets_provider: str = Field(
         default="",
         pattern=r"^$|^passphrase$|^(awskms|azurekeyvault|gcpkms|hashivault)://\S+$",
