@@ -231,6 +231,9 @@ def account(tmp_path_factory: pytest.TempPathFactory, pulumi_command: Any) -> It
 def _run(account: Account, role: str, *args: str, program: Any = None) -> Result:
     runner = CliRunner()
     patch = pytest.MonkeyPatch()
+    # Each command is a process of its own in CI: no boto3 default session (and its cached
+    # credentials) carries over from an earlier test or role.
+    patch.setattr(boto3, "DEFAULT_SESSION", None)
     if program is not None:
         # The only difference from production: the inline program instead of __main__.py.
         import preview.wiring as wiring
