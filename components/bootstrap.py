@@ -626,12 +626,8 @@ def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any
             [f"arn:aws:states:*:*:execution:{p}*:*"],
             "StateMachineExecutions",
         ),
-        # Search: only the PR's own indices on the shared domain; or a dedicated pp-pr domain.
-        _allow(
-            ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPut", "es:ESHttpPost", "es:ESHttpDelete"],
-            [f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/pr-*"],
-            "SearchPreviewIndices",
-        ),
+        # Search: a dedicated pp-pr domain. No HTTP grant: the runner never calls the VPC-only
+        # domain; a preview's indices are deleted by its own tools task (state machine cleanup).
         _allow(
             ["es:CreateDomain", "es:DeleteDomain", "es:UpdateDomainConfig", "es:AddTags"],
             [f"arn:aws:es:*:*:domain/{p}*"],

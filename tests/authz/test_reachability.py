@@ -160,6 +160,12 @@ def test_runner_side_commands_call_only_public_endpoints(
 def _runs_in_vpc(synth: Synth, task: str, private: set[str]) -> bool:
     """The task definition is only started in private subnets without a public IP."""
     starts = []
+    # The harness gives a task definition an ARN of its family (task-definition/<family>:1).
+    families = [
+        str(t.inputs.get("family"))
+        for t in synth.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.name == task
+    ]
     for svc in synth.of_type("aws:ecs/service:Service"):
         if svc.inputs.get("taskDefinition", "").endswith(task) or task in str(svc.dependencies):
             net = svc.inputs.get("networkConfiguration") or {}
@@ -167,7 +173,8 @@ def _runs_in_vpc(synth: Synth, task: str, private: set[str]) -> bool:
     for machine in synth.of_type("aws:sfn/stateMachine:StateMachine"):
         for state in json.loads(machine.inputs["definition"])["States"].values():
             params = state.get("Parameters") or {}
-            if str(params.get("TaskDefinition", "")).endswith(f":{task}"):
+            ref = str(params.get("TaskDefinition", ""))
+            if ref.endswith(f":{task}") or any(f"task-definition/{f}:" in ref for f in families):
                 vpc = params["NetworkConfiguration"]["AwsvpcConfiguration"]
                 starts.append((set(vpc["Subnets"]), vpc["AssignPublicIp"] == "ENABLED"))
     return bool(starts) and all(subnets <= private and not public for subnets, public in starts)

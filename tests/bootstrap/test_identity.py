@@ -138,6 +138,8 @@ def test_preview_role_has_no_admin_statement() -> None:
         ("ecr:PutImage", f"{A}:ecr:{ACC}:repository/pp-prod-app", PROD_TAGS),
         ("states:StartExecution", f"{A}:states:{ACC}:stateMachine:pp-prod-x", PROD_TAGS),
         ("es:ESHttpDelete", f"{A}:es:{ACC}:domain/pp-staging-search/app", {}),
+        # The runner never calls the VPC-only domain: index cleanup runs in the preview's task.
+        ("es:ESHttpDelete", f"{A}:es:{ACC}:domain/pp-staging-search/pr-12-items", {}),
         ("lambda:UpdateFunctionCode", f"{A}:lambda:{ACC}:function:pp-staging-health", {}),
         ("logs:DeleteLogGroup", f"{A}:logs:{ACC}:log-group:/preview-platform/prod/app", {}),
         ("s3:PutObject", f"{A}:s3:::acme-state/.pulumi/stacks/preview-platform/prod.json", {}),
@@ -165,7 +167,6 @@ def test_preview_role_cannot_touch_long_lived_resources(
         ("rds:RestoreDBClusterToPointInTime", f"{A}:rds:{ACC}:cluster:pp-staging-db"),
         ("states:StartExecution", f"{A}:states:{ACC}:stateMachine:pp-pr-12-smoke"),
         ("states:DescribeExecution", f"{A}:states:{ACC}:execution:pp-pr-12-smoke:run-1"),
-        ("es:ESHttpDelete", f"{A}:es:{ACC}:domain/pp-staging-search/pr-12-items"),
         ("ecr:PutImage", f"{A}:ecr:{ACC}:repository/pp-staging-tools"),
         ("ecs:DeleteService", f"{A}:ecs:{ACC}:service/pp-staging/pp-pr-12-web"),
         (
