@@ -111,13 +111,14 @@ def _queue(deps: Deps, p: Plan, base: ReportState) -> None:
 def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
     """Take the stack, deploy unless superseded meanwhile, gate on smoke, report the result."""
     pr, sha = p.pr, p.sha
-    config = {**p.config, **_secrets(deps, p.config)}
+    secrets = _secrets(deps, p.config)  # refused before anything is locked or claimed
     wait_for_lock(deps, p.stack)
     if notify.superseded(deps, pr, sha):
         notify.deployment(deps, pr, sha, "inactive")
         return UpResult(p.stack, "superseded", p)
     t0 = deps.now()
-    path = warm.choose(deps, p)
+    path = warm.choose(deps, p)  # sets p.config[warmSlot] on the warm path
+    config = {**p.config, **secrets}
     t1 = deps.now()
     outputs = retry(
         deps, f"up {p.stack}", lambda: deps.automation.up(p.stack, config, deps.out), p.stack
