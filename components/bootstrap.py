@@ -36,28 +36,36 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from components.bootstrap_policies import (
+    boundary_policy,
+    deploy_policy,
+    pool_policy,
+    preview_policy,
+    trust_policy,
+)
+from components.bootstrap_policies.statements import AUDIENCE, BOUNDARY_NAME
 from contracts.constants import MANAGED_BY, PROJECT
 from contracts.errors import BootstrapError
 
+# What others import from here; the documents themselves are in components/bootstrap_policies/.
+__all__ = [
+    "BOUNDARY_NAME",
+    "BootstrapError",
+    "GithubIdentity",
+    "GithubIdentityArgs",
+    "boundary_policy",
+    "deploy_policy",
+    "pool_policy",
+    "preview_policy",
+    "trust_policy",
+]
+
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-AUDIENCE = "sts.amazonaws.com"
-PREVIEW_PREFIX = "pp-pr-"
-STAGING_PREFIX = "pp-staging"
-# The warm pool (stack `pool`, components/pool.py): its claims table and slot clones.
-POOL_PREFIX = "pp-pool-"
 POOL_POLICY_NAME = "pp-pool-maintenance"
-BOUNDARY_NAME = "pp-preview-boundary"
 INLINE_POLICY_LIMIT = 10_240  # characters of all of a role's inline policies, no whitespace
 _LONGEST_BOUNDARY = f"arn:aws-us-gov:iam::123456789012:policy/{BOUNDARY_NAME}"
 REAPER_ENVIRONMENT = "preview-reaper"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
-# AWS-managed policies a preview role may attach to the roles it creates (all read/run-only).
-ATTACHABLE_POLICIES = (
-    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-)
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+")
 
 
@@ -148,685 +156,6 @@ class GithubIdentityArgs(BaseModel):
         return f"repo:{self.repository}:{suffix}"
 
 
-def trust_policy(provider_arn: Any, subject: str) -> dict[str, Any]:
-    """Web-identity trust for one exact `sub` and our audience; nothing else can assume it."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": subject,
-                    }
-                },
-            }
-        ],
-    }
-
-
-def _tagged_create(actions: list[str], resources: list[str], sid: str) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": actions,
-        "Resource": resources,
-        "Condition": {
-            "StringEquals": {"aws:RequestTag/managed-by": MANAGED_BY},
-            "Null": {"aws:RequestTag/preview:pr": "false"},
-        },
-    }
-
-
-def _tagged_change(actions: list[str], resources: list[str], sid: str) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": actions,
-        "Resource": resources,
-        "Condition": {"Null": {"aws:ResourceTag/preview:pr": "false"}},
-    }
-
-
-def _allow(actions: list[str], resources: list[str] | str, sid: str) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-
-
-def _prod_guard() -> list[dict[str, Any]]:
-    """Explicit denies win over every allow: nothing of prod, whatever a PR branch tries."""
-    return [
-        {
-            "Sid": "DenyProdTagged",
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "prod"}},
-        },
-        {
-            "Sid": "DenyProdNamed",
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": [
-                "arn:aws:rds:*:*:cluster:pp-prod*",
-                "arn:aws:rds:*:*:db:pp-prod*",
-                "arn:aws:iam::*:role/pp-prod*",
-                "arn:aws:ecr:*:*:repository/pp-prod*",
-                "arn:aws:es:*:*:domain/pp-prod*",
-                "arn:aws:ecs:*:*:service/pp-prod*",
-                "arn:aws:states:*:*:stateMachine:pp-prod*",
-                "arn:aws:lambda:*:*:function:pp-prod*",
-            ],
-        },
-        {
-            "Sid": "DenyIdentityTampering",
-            "Effect": "Deny",
-            "Action": [
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:PutRolePermissionsBoundary",
-                "iam:CreatePolicyVersion",
-                "iam:SetDefaultPolicyVersion",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:CreateOpenIDConnectProvider",
-                "iam:UpdateOpenIDConnectProviderThumbprint",
-                "iam:CreateUser",
-                "iam:CreateAccessKey",
-            ],
-            "Resource": "*",
-        },
-    ]
-
-
-def _pool_statements() -> list[dict[str, Any]]:
-    """The reaper's extra: `preview pool refill|refresh` deploys stack `pool` (its table, slot
-    clones of staging and their groups, all named pp-pool-* or tagged environment=pool)."""
-    q = POOL_PREFIX
-    pool_tag = {"StringEquals": {"aws:RequestTag/environment": "pool"}}
-    return [
-        _allow(
-            [
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:CreateTable",
-                "dynamodb:DeleteTable",
-                "dynamodb:UpdateTable",
-                "dynamodb:Describe*",
-                "dynamodb:ListTagsOfResource",
-                "dynamodb:TagResource",
-                "dynamodb:UntagResource",
-            ],
-            [f"arn:aws:dynamodb:*:*:table/{q}*"],
-            "PoolTable",
-        ),
-        _allow(
-            ["rds:RestoreDBClusterToPointInTime"],
-            [
-                f"arn:aws:rds:*:*:cluster:{q}*",
-                f"arn:aws:rds:*:*:cluster:{STAGING_PREFIX}-*",
-                "arn:aws:rds:*:*:subgrp:*",
-                "arn:aws:rds:*:*:cluster-pg:*",
-            ],
-            "PoolClone",
-        ),
-        _allow(
-            [
-                "rds:CreateDBInstance",
-                "rds:ModifyDBCluster",
-                "rds:ModifyDBInstance",
-                "rds:DeleteDBCluster",
-                "rds:DeleteDBInstance",
-                "rds:AddTagsToResource",
-                "rds:RemoveTagsFromResource",
-            ],
-            [f"arn:aws:rds:*:*:cluster:{q}*", f"arn:aws:rds:*:*:db:{q}*", "arn:aws:rds:*:*:pg:*"],
-            "PoolRds",
-        ),
-        {
-            "Sid": "PoolSgCreate",
-            "Effect": "Allow",
-            "Action": ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
-            "Resource": "arn:aws:ec2:*:*:security-group/*",
-            "Condition": pool_tag,
-        },
-        {
-            "Sid": "PoolSgChange",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:DeleteSecurityGroup",
-                "ec2:CreateTags",
-            ],
-            "Resource": "arn:aws:ec2:*:*:security-group/*",
-            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "pool"}},
-        },
-    ]
-
-
-def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
-    """The reaper's managed policy for the warm pool: stack `pool` and its state. Managed, not
-    inline: a role's inline policies share one 10,240-character quota the preview policy fills;
-    a managed policy has its own 6,144 (IAM and STS quotas)."""
-    statements = _pool_statements()
-    statements.extend(_state_statements(args, stacks=("pool",), read_stacks=("staging",)))
-    statements.extend(_prod_guard())
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def preview_policy(args: GithubIdentityArgs, boundary_arn: Any) -> dict[str, Any]:
-    """What `preview up/down/reap` may do. Values are placed verbatim (may be pulumi Outputs)."""
-    p = PREVIEW_PREFIX
-    statements: list[dict[str, Any]] = [
-        _allow(
-            [
-                "sts:GetCallerIdentity",
-                "tag:GetResources",
-                "ec2:Describe*",
-                "ecs:Describe*",
-                "ecs:List*",
-                "ecs:DeregisterTaskDefinition",
-                "elasticloadbalancing:Describe*",
-                "rds:Describe*",
-                "rds:ListTagsForResource",
-                "logs:DescribeLogGroups",
-                "acm:DescribeCertificate",
-                "acm:ListTagsForCertificate",
-                "route53:GetChange",
-                "route53:ListHostedZones",
-                "es:DescribeDomain*",
-                "es:ListTags",
-                "ecr:GetAuthorizationToken",
-            ],
-            "*",
-            "ReadAndUnscopable",
-        ),
-        # Images: push to staging's app and tools repositories (tags are immutable there).
-        _allow(
-            [
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:InitiateLayerUpload",
-                "ecr:UploadLayerPart",
-                "ecr:CompleteLayerUpload",
-                "ecr:PutImage",
-                "ecr:DescribeImages",
-            ],
-            [f"arn:aws:ecr:*:*:repository/{STAGING_PREFIX}-*"],
-            "PushImages",
-        ),
-        # ECS task definitions and services of the preview.
-        # ECS: the preview's own cluster, task definitions and services.
-        # Creates scoped by the preview tags alone (their services take "*" or a new ARN;
-        # one statement because the role's inline policies are capped at 10,240 characters).
-        # iam:TagRole: CreateRole with tags is also authorized as TagRole, which has no
-        # iam:PermissionsBoundary key (Service Authorization Reference): tags only.
-        _tagged_create(
-            [
-                "ecs:CreateCluster",
-                "ecs:RegisterTaskDefinition",
-                "ecs:CreateService",
-                "ecs:TagResource",
-                "elasticloadbalancing:CreateTargetGroup",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:AddTags",
-                "acm:RequestCertificate",
-                "acm:AddTagsToCertificate",
-                "iam:TagRole",
-            ],
-            ["*"],
-            "CreateTagged",
-        ),
-        _tagged_change(
-            [
-                "ecs:UpdateService",
-                "ecs:DeleteService",
-                # The reaper's stray sweep: deregistered revisions stay listed until deleted.
-                "ecs:DeleteTaskDefinitions",
-                "ecs:StopTask",
-                "ecs:PutClusterCapacityProviders",
-                "ecs:UpdateCluster*",
-                "ecs:DeleteCluster",
-                "ecs:TagResource",
-                "ecs:UntagResource",
-            ],
-            ["*"],
-            "EcsChangeTagged",
-        ),
-        # Target group + listener rule on the shared ALB (or a dedicated ALB), tagged.
-        _tagged_change(
-            [
-                "elasticloadbalancing:Modify*",
-                "elasticloadbalancing:Delete*",
-                "elasticloadbalancing:SetSecurityGroups",
-                "elasticloadbalancing:SetSubnets",
-                "elasticloadbalancing:AddTags",
-                "elasticloadbalancing:RemoveTags",
-            ],
-            ["*"],
-            "ElbChangeTagged",
-        ),
-        # Per-PR security groups.
-        _tagged_create(
-            ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
-            ["arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:security-group-rule/*"],
-            "SgCreateTagged",
-        ),
-        _allow(["ec2:CreateSecurityGroup"], ["arn:aws:ec2:*:*:vpc/*"], "SgInVpc"),
-        _tagged_change(
-            [
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:AuthorizeSecurityGroupEgress",
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:ModifySecurityGroupRules",
-                "ec2:UpdateSecurityGroupRuleDescriptions*",
-                "ec2:DeleteSecurityGroup",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-            ],
-            ["arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:security-group-rule/*"],
-            "SgChangeTagged",
-        ),
-        # The one change to a staging resource: an ingress rule on a shared backend's group
-        # (e.g. OpenSearch) for this PR's tasks. The rule itself must carry the preview tags,
-        # and only groups tagged environment=staging can receive it.
-        {
-            "Sid": "SgIngressOnStagingBackends",
-            "Effect": "Allow",
-            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": "arn:aws:ec2:*:*:security-group/*",
-            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "staging"}},
-        },
-        _tagged_create(
-            ["ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags"],
-            ["arn:aws:ec2:*:*:security-group-rule/*"],
-            "SgRuleCreateTagged",
-        ),
-        # Inline rules of the preview's own groups are authorized one by one without tags
-        # (EC2 authorizes the group, tagged, and the new rule). Untagged rules only: a rule
-        # with tags must carry the preview's (above).
-        {
-            "Sid": "SgInlineRules",
-            "Effect": "Allow",
-            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"],
-            "Resource": "arn:aws:ec2:*:*:security-group-rule/*",
-            "Condition": {"Null": {"aws:TagKeys": "true"}},
-        },
-        # Aurora copy-on-write clone of staging (never prod: see the deny) + its instance.
-        _allow(
-            ["rds:RestoreDBClusterToPointInTime"],
-            [
-                f"arn:aws:rds:*:*:cluster:{p}*",
-                f"arn:aws:rds:*:*:cluster:{STAGING_PREFIX}-*",
-                "arn:aws:rds:*:*:subgrp:*",
-                "arn:aws:rds:*:*:cluster-pg:*",
-                # Restore and CreateDBInstance are also authorized on the (default) option group.
-                "arn:aws:rds:*:*:og:default:aurora-*",
-            ],
-            "RdsClone",
-        ),
-        _allow(
-            [
-                "rds:CreateDBInstance",
-                "rds:ModifyDBCluster",
-                "rds:ModifyDBInstance",
-                "rds:DeleteDBCluster",
-                "rds:DeleteDBInstance",
-                "rds:AddTagsToResource",
-                "rds:RemoveTagsFromResource",
-            ],
-            [
-                f"arn:aws:rds:*:*:cluster:{p}*",
-                f"arn:aws:rds:*:*:db:{p}*",
-                "arn:aws:rds:*:*:subgrp:*",
-                "arn:aws:rds:*:*:pg:*",
-                "arn:aws:rds:*:*:og:default:aurora-*",
-            ],
-            "RdsPreview",
-        ),
-        # IAM roles of the preview's tasks, Lambda and state machine. Pulumi autonames them
-        # (no stable prefix), so they are scoped by tag, and every one must carry the boundary.
-        {
-            "Sid": "IamCreateBoundedTagged",
-            "Effect": "Allow",
-            "Action": ["iam:CreateRole"],
-            "Resource": "arn:aws:iam::*:role/*",
-            "Condition": {
-                "StringEquals": {
-                    "iam:PermissionsBoundary": boundary_arn,
-                    "aws:RequestTag/managed-by": MANAGED_BY,
-                },
-                "Null": {"aws:RequestTag/preview:pr": "false"},
-            },
-        },
-        # Tagging (CreateTagged) must not adopt another stack's role into the preview's reach.
-        {
-            "Sid": "IamNoRetagOfOtherRoles",
-            "Effect": "Deny",
-            "Action": ["iam:TagRole", "iam:UntagRole"],
-            "Resource": "arn:aws:iam::*:role/*",
-            "Condition": {
-                "Null": {"aws:ResourceTag/environment": "false"},
-                "StringNotLike": {"aws:ResourceTag/environment": "pr-*"},
-            },
-        },
-        {
-            "Sid": "IamPoliciesBounded",
-            "Effect": "Allow",
-            "Action": [
-                "iam:PutRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:AttachRolePolicy",
-                "iam:DetachRolePolicy",
-            ],
-            "Resource": "arn:aws:iam::*:role/*",
-            "Condition": {
-                "StringEquals": {"iam:PermissionsBoundary": boundary_arn},
-                "Null": {"aws:ResourceTag/preview:pr": "false"},
-            },
-        },
-        {
-            "Sid": "IamAttachOnlyServicePolicies",
-            "Effect": "Deny",
-            "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-            "Resource": "*",
-            "Condition": {"ArnNotEquals": {"iam:PolicyARN": list(ATTACHABLE_POLICIES)}},
-        },
-        _tagged_change(
-            [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-                "iam:DeleteRole",
-                "iam:TagRole",
-                "iam:UntagRole",
-            ],
-            ["arn:aws:iam::*:role/*"],
-            "IamManagePreviewRoles",
-        ),
-        {
-            "Sid": "IamPassPreviewRoles",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": "arn:aws:iam::*:role/*",
-            "Condition": {
-                "StringEquals": {
-                    "iam:PassedToService": [
-                        "ecs-tasks.amazonaws.com",
-                        "lambda.amazonaws.com",
-                        "states.amazonaws.com",
-                    ]
-                },
-                "Null": {"aws:ResourceTag/preview:pr": "false"},
-            },
-        },
-        # Log groups, the health-check Lambda and the smoke state machine.
-        _allow(
-            [
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagResource",
-                "logs:UntagResource",
-                "logs:TagLogGroup",
-                "logs:ListTagsForResource",
-                "logs:ListTagsLogGroup",
-            ],
-            [
-                f"arn:aws:logs:*:*:log-group:/{PROJECT}/pr-*",
-                f"arn:aws:logs:*:*:log-group:/aws/lambda/{p}*",
-            ],
-            "Logs",
-        ),
-        # `preview up` reads the failed smoke task's summary line (the failing test names).
-        _allow(
-            ["logs:GetLogEvents"],
-            [f"arn:aws:logs:*:*:log-group:/{PROJECT}/pr-*:log-stream:*"],
-            "ReadSmokeLogs",
-        ),
-        _allow(
-            [
-                "lambda:CreateFunction",
-                "lambda:DeleteFunction",
-                "lambda:GetFunction*",
-                "lambda:UpdateFunction*",
-                "lambda:ListVersionsByFunction",
-                "lambda:TagResource",
-                "lambda:UntagResource",
-                "lambda:ListTags",
-            ],
-            [f"arn:aws:lambda:*:*:function:{p}*"],
-            "Lambda",
-        ),
-        _allow(
-            [
-                "states:CreateStateMachine",
-                "states:UpdateStateMachine",
-                "states:DeleteStateMachine",
-                "states:DescribeStateMachine",
-                "states:ListStateMachineVersions",
-                "states:TagResource",
-                "states:UntagResource",
-                "states:ListTagsForResource",
-                "states:StartExecution",
-            ],
-            [f"arn:aws:states:*:*:stateMachine:{p}*"],
-            "StateMachine",
-        ),
-        _allow(
-            ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"],
-            [f"arn:aws:states:*:*:execution:{p}*:*"],
-            "StateMachineExecutions",
-        ),
-        # Search: a dedicated pp-pr domain. No HTTP grant: the runner never calls the VPC-only
-        # domain; a preview's indices are deleted by its own tools task (state machine cleanup).
-        _allow(
-            ["es:CreateDomain", "es:DeleteDomain", "es:UpdateDomainConfig", "es:AddTags"],
-            [f"arn:aws:es:*:*:domain/{p}*"],
-            "SearchDedicated",
-        ),
-        # Dedicated-ALB option: its own certificate.
-        _tagged_change(["acm:DeleteCertificate"], ["*"], "AcmDelete"),
-        # Warm pool claims (preview/pool.py): read the slots, claim/renew/release one.
-        _allow(
-            ["dynamodb:Scan", "dynamodb:UpdateItem"],
-            [f"arn:aws:dynamodb:*:*:table/{POOL_PREFIX}*"],
-            "PoolClaims",
-        ),
-    ]
-    if args.preview_zone:
-        statements.append(
-            {
-                "Sid": "DnsPreviewHostsOnly",
-                "Effect": "Allow",
-                "Action": "route53:ChangeResourceRecordSets",
-                "Resource": "arn:aws:route53:::hostedzone/*",
-                "Condition": {
-                    "ForAllValues:StringLike": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
-                            f"pr-*.{args.preview_zone}",
-                            f"_*.pr-*.{args.preview_zone}",
-                        ]
-                    }
-                },
-            }
-        )
-        statements.append(
-            _allow(
-                ["route53:GetHostedZone", "route53:ListResourceRecordSets"],
-                "arn:aws:route53:::hostedzone/*",
-                "DnsRead",
-            )
-        )
-    statements.extend(_state_statements(args, stacks=("pr-*",), read_stacks=("staging",)))
-    statements.extend(_prod_guard())
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def _state_statements(
-    args: GithubIdentityArgs, *, stacks: tuple[str, ...], read_stacks: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    """Pulumi state: read/write its own stacks, read the stacks it references, nothing else."""
-    out: list[dict[str, Any]] = []
-    if args.state_bucket:
-        b = f"arn:aws:s3:::{args.state_bucket}"
-        # stacks/, history/, backups/ use `<project>/<stack>`; locks/ uses
-        # `organization/<project>/<stack>/`: one pattern covers both layouts.
-        own = [f"{b}/.pulumi/*{args.project}/{stack}" for stack in stacks]
-        out += [
-            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], own, "StateOwnStacks"),
-            _allow(
-                ["s3:GetObject"],
-                [
-                    f"{b}/.pulumi/meta.yaml",
-                    f"{b}/.pulumi/Pulumi.yaml",
-                    *(f"{b}/.pulumi/stacks/{args.project}/{s}.json*" for s in read_stacks),
-                ],
-                "StateReadReferenced",
-            ),
-            _allow(["s3:ListBucket", "s3:GetBucketLocation"], [b], "StateList"),
-        ]
-    if args.secrets_kms_key_arn:
-        out.append(
-            _allow(
-                ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                [args.secrets_kms_key_arn],
-                "StateSecrets",
-            )
-        )
-    return out
-
-
-def boundary_policy() -> dict[str, Any]:
-    """The most any role inside a preview may do at run time (tasks, Lambda, state machine)."""
-    p = PREVIEW_PREFIX
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _allow(
-                [
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "ecr:GetAuthorizationToken",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability",
-                    "ssm:GetParameters",
-                    "secretsmanager:GetSecretValue",
-                    "kms:Decrypt",
-                    "xray:PutTraceSegments",
-                    "cloudwatch:PutMetricData",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DeleteNetworkInterface",
-                    "ecs:DescribeTasks",
-                    "ecs:StopTask",
-                    "lambda:InvokeFunction",
-                ],
-                "*",
-                "Runtime",
-            ),
-            _allow(["ecs:RunTask"], ["arn:aws:ecs:*:*:task-definition/*"], "RunSmokeTasks"),
-            _allow(
-                ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                ["arn:aws:events:*:*:rule/StepFunctionsGetEventsForECSTaskRule"],
-                "SfnEcsSync",
-            ),
-            {
-                "Sid": "PassPreviewRoles",
-                "Effect": "Allow",
-                "Action": ["iam:PassRole"],
-                "Resource": "arn:aws:iam::*:role/*",
-                "Condition": {"Null": {"aws:ResourceTag/preview:pr": "false"}},
-            },
-            _allow(
-                ["es:ESHttp*"],
-                [f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/pr-*", f"arn:aws:es:*:*:domain/{p}*"],
-                "SearchPreviewIndices",
-            ),
-            _allow(["rds-db:connect"], "*", "DbConnect"),
-        ],
-    }
-
-
-def _iam_name_policy(env: str) -> dict[str, Any]:
-    """PowerUserAccess has no IAM: a long-lived deploy role manages only its stack's IAM, found
-    by name (`pp-<env>*`) or, for autonamed roles, by the stack's `environment` tag. Managing
-    its own roles' policies makes it admin-equivalent in practice: guard it with the environment.
-    """
-    prefix = f"pp-{env}"
-    role_or_policy = ["arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _allow(
-                ["iam:*"],
-                [
-                    f"arn:aws:iam::*:role/{prefix}*",
-                    f"arn:aws:iam::*:policy/{prefix}*",
-                    f"arn:aws:iam::*:instance-profile/{prefix}*",
-                ],
-                "IamOwnStackByName",
-            ),
-            {
-                "Sid": "IamCreateTagged",
-                "Effect": "Allow",
-                "Action": ["iam:CreateRole", "iam:TagRole", "iam:CreatePolicy", "iam:TagPolicy"],
-                "Resource": role_or_policy,
-                "Condition": {"StringEquals": {"aws:RequestTag/environment": env}},
-            },
-            {
-                "Sid": "IamManageTagged",
-                "Effect": "Allow",
-                "Action": ["iam:*"],
-                "Resource": role_or_policy,
-                "Condition": {"StringEquals": {"aws:ResourceTag/environment": env}},
-            },
-            _allow(
-                ["iam:CreateServiceLinkedRole", "iam:GetRole", "iam:ListRoles", "iam:GetPolicy*"],
-                "*",
-                "IamServiceLinked",
-            ),
-            # A staging deploy must not reach prod, and neither may touch the identity itself.
-            *(
-                [
-                    {
-                        "Sid": "DenyProdTagged",
-                        "Effect": "Deny",
-                        "Action": "*",
-                        "Resource": "*",
-                        "Condition": {"StringEquals": {"aws:ResourceTag/environment": "prod"}},
-                    }
-                ]
-                if env == "staging"
-                else []
-            ),
-            _deny_identity(),
-        ],
-    }
-
-
-def _deny_identity() -> dict[str, Any]:
-    return {
-        "Sid": "DenyIdentityChanges",
-        "Effect": "Deny",
-        "Action": ["iam:*"],
-        "Resource": [
-            "arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com",
-            "arn:aws:iam::*:role/pp-github-*",
-            f"arn:aws:iam::*:policy/{BOUNDARY_NAME}",
-        ],
-    }
-
-
 class GithubIdentity(pulumi.ComponentResource):
     """GitHub OIDC provider and the preview, reaper, staging and prod roles of one repository."""
 
@@ -852,49 +181,32 @@ class GithubIdentity(pulumi.ComponentResource):
         self._tags = {**args.tags, "managed-by": MANAGED_BY, "environment": "bootstrap"}
 
         self.provider_arn = self._create_provider(name)
-        boundary = aws.iam.Policy(
+        self.boundary_arn = self._create_policy(
             f"{name}-boundary",
-            name=BOUNDARY_NAME,
-            description="Permissions boundary of every IAM role inside a preview stack",
-            policy=json.dumps(boundary_policy()),
-            tags=self._tags,
-            opts=self._child,
+            BOUNDARY_NAME,
+            "Permissions boundary of every IAM role inside a preview stack",
+            boundary_policy(),
         )
-        self.boundary_arn = boundary.arn
-        preview_doc = pulumi.Output.json_dumps(preview_policy(args, boundary.arn))
+        preview_doc = pulumi.Output.json_dumps(preview_policy(args, self.boundary_arn))
         self.preview_role_arn = self._create_role(
             name, "preview", args.subject("pull_request"), preview_doc
         )
         # The reaper also keeps the warm pool (`preview pool refill|refresh` on its schedule).
-        pool = aws.iam.Policy(
+        pool_arn = self._create_policy(
             f"{name}-pool",
-            name=POOL_POLICY_NAME,
-            description="Warm database pool upkeep (stack pool) for the preview reaper",
-            policy=json.dumps(pool_policy(args)),
-            tags=self._tags,
-            opts=self._child,
+            POOL_POLICY_NAME,
+            "Warm database pool upkeep (stack pool) for the preview reaper",
+            pool_policy(args),
         )
         self.reaper_role_arn = self._create_role(
             name,
             "reaper",
             args.subject(f"environment:{REAPER_ENVIRONMENT}"),
             preview_doc,
-            managed=(pool.arn,),
+            managed=(pool_arn,),
         )
-        self.staging_role_arn = self._create_role(
-            name,
-            "staging",
-            args.subject("environment:staging"),
-            json.dumps(_iam_name_policy("staging")),
-            managed=args.deploy_policy_arns,
-        )
-        self.prod_role_arn = self._create_role(
-            name,
-            "prod",
-            args.subject("environment:production"),
-            json.dumps(_iam_name_policy("prod")),
-            managed=args.deploy_policy_arns,
-        )
+        self.staging_role_arn = self._create_deploy_role(name, "staging", "staging")
+        self.prod_role_arn = self._create_deploy_role(name, "prod", "production")
         self.register_outputs(
             {
                 "provider_arn": self.provider_arn,
@@ -918,6 +230,31 @@ class GithubIdentity(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         return provider.arn
+
+    def _create_policy(
+        self, resource_name: str, physical: str, description: str, document: dict[str, Any]
+    ) -> pulumi.Output[str]:
+        policy = aws.iam.Policy(
+            resource_name,
+            name=physical,
+            description=description,
+            policy=json.dumps(document),
+            tags=self._tags,
+            opts=self._child,
+        )
+        return policy.arn
+
+    def _create_deploy_role(
+        self, name: str, env: str, github_environment: str
+    ) -> pulumi.Output[str]:
+        """A long-lived deploy role: the configured managed policies plus its stack's IAM."""
+        return self._create_role(
+            name,
+            env,
+            self._args.subject(f"environment:{github_environment}"),
+            json.dumps(deploy_policy(env)),
+            managed=self._args.deploy_policy_arns,
+        )
 
     def _create_role(
         self,

@@ -34,11 +34,11 @@ def test_bootstrap_stack_rejects_a_missing_repo() -> None:
 def test_deploy_role_can_create_the_long_lived_iam_roles(env: str) -> None:
     """Every IAM role the real staging/prod program creates is one its deploy role may create
     (PowerUserAccess has no IAM; the inline policy must cover them by name or tag)."""
-    from components.bootstrap import _iam_name_policy
+    from components.bootstrap import deploy_policy
     from preview.synth.configfile import stack_file_config
     from tests.bootstrap.iam_eval import allowed
 
-    policy = _iam_name_policy(env)
+    policy = deploy_policy(env)
     roles = [
         r
         for r in synthesize(env, stack_file_config(env)).resources
