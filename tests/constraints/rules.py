@@ -1,7 +1,7 @@
 """What AWS accepts, per resource type and input field: the rules Pulumi's mocks do not apply.
 
 Each rule cites the API reference it comes from. The rules are written from the documentation,
-independently of components/config.py and components/naming.py, so a mistake there is caught
+independently of components/config/ and components/naming.py, so a mistake there is caught
 here rather than copied. `check(resources)` judges every recorded input of a synthesized stack
 and returns one line per violation; `uncovered(resources)` names the resource types and the
 risky fields (names, descriptions, identifiers) that have no rule yet, so a new resource type is
