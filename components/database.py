@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import aurora, naming
+from components.logs import log_group
 from components.security import mysql_security_group
 
-# Typed enum: pulumi-aws declares `engine` as EngineType.
-ENGINE = aws.rds.EngineType.AURORA_MYSQL
 # Aurora MySQL logs published to CloudWatch Logs.
 LOG_EXPORTS = ("error", "slowquery")
 
@@ -76,19 +75,56 @@ class Database(pulumi.ComponentResource):
         # RDS publishes to /aws/rds/cluster/<id>/<log> and, if that group does not exist yet,
         # creates it with "Never expire". Owning the groups (created first) sets the retention.
         log_groups = [
-            aws.cloudwatch.LogGroup(
+            log_group(
                 f"{name}-{log}-logs",
-                name=f"/aws/rds/cluster/{ident}/{log}",
-                retention_in_days=args.log_retention_days,
-                tags=args.tags,
-                opts=child,
+                f"/aws/rds/cluster/{ident}/{log}",
+                args.log_retention_days,
+                args.tags,
+                child,
             )
             for log in LOG_EXPORTS
         ]
-        cluster = aws.rds.Cluster(
+        cluster = self._create_cluster(name, ident, args, subnets, sg, log_groups)
+        for i in range(1 + args.readers):
+            role = "writer" if i == 0 else f"reader-{i}"
+            aurora.serverless_instance(
+                f"{name}-{role}",
+                identifier=naming.rds_identifier(ident, role),
+                cluster=cluster,
+                engine_version=args.engine_version,
+                tags=args.tags,
+                opts=child,
+                # Lower tier number = preferred failover target; readers stay behind the writer.
+                promotion_tier=0 if i == 0 else 1,
+            )
+        self.cluster_identifier = cluster.cluster_identifier
+        self.cluster_arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        self.subnet_group_name = subnets.name
+        self.security_group_id = sg.id
+        self.master_secret_arn = aurora.master_secret_arn(cluster)
+        self.register_outputs(
+            {
+                "cluster_identifier": self.cluster_identifier,
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+            }
+        )
+
+    def _create_cluster(
+        self,
+        name: str,
+        ident: str,
+        args: DatabaseArgs,
+        subnets: aws.rds.SubnetGroup,
+        sg: aws.ec2.SecurityGroup,
+        log_groups: list[aws.cloudwatch.LogGroup],
+    ) -> aws.rds.Cluster:
+        return aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=ident,
-            engine=ENGINE,
+            engine=aurora.ENGINE,
             engine_mode="provisioned",
             engine_version=args.engine_version,
             database_name=args.database_name,
@@ -110,35 +146,4 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
-        )
-        for i in range(1 + args.readers):
-            role = "writer" if i == 0 else f"reader-{i}"
-            aws.rds.ClusterInstance(
-                f"{name}-{role}",
-                identifier=naming.rds_identifier(ident, role),
-                cluster_identifier=cluster.id,
-                instance_class="db.serverless",
-                engine=ENGINE,
-                engine_version=args.engine_version,
-                publicly_accessible=False,
-                # Lower tier number = preferred failover target; readers stay behind the writer.
-                promotion_tier=0 if i == 0 else 1,
-                tags=args.tags,
-                opts=child,
-            )
-        self.cluster_identifier = cluster.cluster_identifier
-        self.cluster_arn = cluster.arn
-        self.endpoint = cluster.endpoint
-        self.reader_endpoint = cluster.reader_endpoint
-        self.subnet_group_name = subnets.name
-        self.security_group_id = sg.id
-        self.master_secret_arn = cluster.master_user_secrets.apply(
-            lambda s: (s[0].secret_arn or "") if s else ""
-        )
-        self.register_outputs(
-            {
-                "cluster_identifier": self.cluster_identifier,
-                "endpoint": self.endpoint,
-                "reader_endpoint": self.reader_endpoint,
-            }
         )

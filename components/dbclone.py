@@ -17,11 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import aurora, naming
 from components.security import mysql_security_group
-
-# Typed enum: pulumi-aws declares `engine` as EngineType.
-ENGINE = aws.rds.EngineType.AURORA_MYSQL
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ class DatabaseClone(pulumi.ComponentResource):
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=ident,
-            engine=ENGINE,
+            engine=aurora.ENGINE,
             engine_mode="provisioned",
             engine_version=args.engine_version,
             restore_to_point_in_time={
@@ -109,14 +106,11 @@ class DatabaseClone(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        instance = aws.rds.ClusterInstance(
+        instance = aurora.serverless_instance(
             f"{name}-instance",
             identifier=naming.rds_identifier(ident, "1"),
-            cluster_identifier=cluster.id,
-            instance_class="db.serverless",
-            engine=ENGINE,
+            cluster=cluster,
             engine_version=args.engine_version,
-            publicly_accessible=False,
             tags=args.tags,
             opts=child,
         )
@@ -124,9 +118,7 @@ class DatabaseClone(pulumi.ComponentResource):
         # The endpoint is usable only once the instance exists.
         self.endpoint = pulumi.Output.all(cluster.endpoint, instance.id).apply(lambda v: v[0])
         self.security_group_id = sg.id
-        self.master_secret_arn = cluster.master_user_secrets.apply(
-            lambda s: (s[0].secret_arn or "") if s else ""
-        )
+        self.master_secret_arn = aurora.master_secret_arn(cluster)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,

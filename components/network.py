@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components import tags as tagging
+from components.logs import log_group
 from contracts.constants import PROJECT
 
 
@@ -58,22 +59,43 @@ class Network(pulumi.ComponentResource):
         )
         # /20 VPC -> /24s: public subnets take the first block, private ones start at index 8.
         subnets = list(ipaddress.ip_network(args.cidr).subnets(new_prefix=24))
-        public_rt = self._create_public_route_table(name, t, igw)
+        public_rt = self._create_route_table(
+            f"{name}-public-rt",
+            f"{name}-public-default",
+            tagging.named(t, f"{name}-public"),
+            gateway_id=igw.id,
+        )
         public, private, nat_ips = [], [], []
         nat_ids: list[pulumi.Output[str]] = []
         for i, az in enumerate(args.availability_zones):
-            pub = self._create_public_subnet(name, t, i, az, str(subnets[i]), public_rt)
+            pub = self._create_subnet(
+                f"{name}-public-{i}",
+                str(subnets[i]),
+                az,
+                tagging.named(t, f"{name}-public-{az}"),
+                public_rt,
+                map_public_ip_on_launch=False,
+            )
             public.append(pub.id)
             if i == 0 or args.nat_per_az:
                 nat_id, nat_ip = self._create_nat(name, t, i, az, pub, igw)
                 nat_ids.append(nat_id)
                 nat_ips.append(nat_ip)
             # Without nat_per_az every private subnet leaves through the first AZ's NAT gateway.
+            private_tags = tagging.named(t, f"{name}-private-{az}")
+            private_rt = self._create_route_table(
+                f"{name}-private-rt-{i}",
+                f"{name}-private-default-{i}",
+                private_tags,
+                nat_gateway_id=nat_ids[-1],
+            )
             private.append(
-                self._create_private_subnet(name, t, i, az, str(subnets[8 + i]), nat_ids[-1])
+                self._create_subnet(
+                    f"{name}-private-{i}", str(subnets[8 + i]), az, private_tags, private_rt
+                ).id
             )
         if args.flow_log_retention_days is not None:
-            self._create_flow_logs(name, args)
+            self._create_flow_logs(name, args, args.flow_log_retention_days)
         self.public_subnet_ids = public
         self.private_subnet_ids = private
         self.nat_public_ips = nat_ips
@@ -97,48 +119,45 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _create_public_route_table(
-        self, name: str, t: dict[str, str], igw: aws.ec2.InternetGateway
+    def _create_route_table(
+        self, rt_name: str, route_name: str, tags: dict[str, str], **target: pulumi.Input[str]
     ) -> aws.ec2.RouteTable:
+        """A route table whose default route (0.0.0.0/0) goes to `target` (gateway or NAT)."""
         child = pulumi.ResourceOptions(parent=self)
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt",
-            vpc_id=self.vpc.id,
-            tags=tagging.named(t, f"{name}-public"),
-            opts=child,
-        )
+        rt = aws.ec2.RouteTable(rt_name, vpc_id=self.vpc.id, tags=tags, opts=child)
         aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_rt.id,
+            route_name,
+            route_table_id=rt.id,
             destination_cidr_block="0.0.0.0/0",
-            gateway_id=igw.id,
             opts=child,
+            **target,
         )
-        return public_rt
+        return rt
 
-    def _create_public_subnet(
+    def _create_subnet(
         self,
-        name: str,
-        t: dict[str, str],
-        i: int,
-        az: str,
+        subnet_name: str,
         cidr: str,
-        public_rt: aws.ec2.RouteTable,
+        az: str,
+        tags: dict[str, str],
+        rt: aws.ec2.RouteTable,
+        map_public_ip_on_launch: bool | None = None,
     ) -> aws.ec2.Subnet:
+        """A subnet in `az` associated with route table `rt` (the association shares its name)."""
         child = pulumi.ResourceOptions(parent=self)
-        pub = aws.ec2.Subnet(
-            f"{name}-public-{i}",
+        subnet = aws.ec2.Subnet(
+            subnet_name,
             vpc_id=self.vpc.id,
             cidr_block=cidr,
             availability_zone=az,
-            map_public_ip_on_launch=False,
-            tags=tagging.named(t, f"{name}-public-{az}"),
+            map_public_ip_on_launch=map_public_ip_on_launch,
+            tags=tags,
             opts=child,
         )
         aws.ec2.RouteTableAssociation(
-            f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
+            subnet_name, subnet_id=subnet.id, route_table_id=rt.id, opts=child
         )
-        return pub
+        return subnet
 
     def _create_nat(
         self,
@@ -165,51 +184,14 @@ class Network(pulumi.ComponentResource):
         )
         return nat.id, eip.public_ip
 
-    def _create_private_subnet(
-        self,
-        name: str,
-        t: dict[str, str],
-        i: int,
-        az: str,
-        cidr: str,
-        nat_id: pulumi.Output[str],
-    ) -> pulumi.Output[str]:
-        """A private subnet whose default route leaves through NAT gateway `nat_id`; its id."""
+    def _create_flow_logs(self, name: str, args: NetworkArgs, retention_days: int) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        priv = aws.ec2.Subnet(
-            f"{name}-private-{i}",
-            vpc_id=self.vpc.id,
-            cidr_block=cidr,
-            availability_zone=az,
-            tags=tagging.named(t, f"{name}-private-{az}"),
-            opts=child,
-        )
-        rt = aws.ec2.RouteTable(
-            f"{name}-private-rt-{i}",
-            vpc_id=self.vpc.id,
-            tags=tagging.named(t, f"{name}-private-{az}"),
-            opts=child,
-        )
-        aws.ec2.Route(
-            f"{name}-private-default-{i}",
-            route_table_id=rt.id,
-            destination_cidr_block="0.0.0.0/0",
-            nat_gateway_id=nat_id,
-            opts=child,
-        )
-        aws.ec2.RouteTableAssociation(
-            f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child
-        )
-        return priv.id
-
-    def _create_flow_logs(self, name: str, args: NetworkArgs) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        group = aws.cloudwatch.LogGroup(
+        group = log_group(
             f"{name}-flow-logs",
-            name=f"/{PROJECT}/{args.stack}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            tags=args.tags,
-            opts=child,
+            f"/{PROJECT}/{args.stack}/vpc-flow-logs",
+            retention_days,
+            args.tags,
+            child,
         )
         role = iam.service_role(f"{name}-flow-logs", iam.VPC_FLOW_LOGS, tags=args.tags, opts=child)
         iam.allow_policy(

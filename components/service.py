@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, naming
+from components import fargate, iam, naming
 from components.config import AppSpec, ServiceSpec
+from components.logs import log_group
 from contracts.constants import PROJECT
 
 
@@ -70,20 +71,15 @@ class AppServices(pulumi.ComponentResource):
         super().__init__("platform:service:AppServices", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = naming.resource_prefix(args.stack)
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
-            name=f"/{PROJECT}/{args.stack}/app",
-            retention_in_days=args.log_retention_days,
-            tags=args.tags,
-            opts=child,
+            f"/{PROJECT}/{args.stack}/app",
+            args.log_retention_days,
+            args.tags,
+            child,
         )
-        self.execution_role = iam.service_role(
-            f"{name}-execution",
-            iam.ECS_TASKS,
-            boundary=args.permissions_boundary,
-            tags=args.tags,
-            opts=child,
-            managed={f"{name}-execution-managed": iam.ECS_EXECUTION_POLICY},
+        self.execution_role = self._role(
+            name, "execution", args, {f"{name}-execution-managed": iam.ECS_EXECUTION_POLICY}
         )
         secret_arns: list[pulumi.Input[str]] = []
         secret_arns += sorted({a for s in args.app.services for a in s.secrets.values()})
@@ -97,13 +93,7 @@ class AppServices(pulumi.ComponentResource):
                 secret_arns,
                 child,
             )
-        self.task_role = iam.service_role(
-            f"{name}-task",
-            iam.ECS_TASKS,
-            boundary=args.permissions_boundary,
-            tags=args.tags,
-            opts=child,
-        )
+        self.task_role = self._role(name, "task", args)
         if args.task_policy_json is not None:
             aws.iam.RolePolicy(
                 f"{name}-task-access",
@@ -125,31 +115,40 @@ class AppServices(pulumi.ComponentResource):
             }
         )
 
+    def _role(
+        self,
+        name: str,
+        role: str,
+        args: AppServicesArgs,
+        managed: dict[str, str] | None = None,
+    ) -> aws.iam.Role:
+        return iam.service_role(
+            f"{name}-{role}",
+            iam.ECS_TASKS,
+            boundary=args.permissions_boundary,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+            managed=managed,
+        )
+
     def _container(self, spec: ServiceSpec, args: AppServicesArgs) -> dict[str, Any]:
         image: pulumi.Input[str] = spec.image or pulumi.Output.concat(
             args.image_repository_url, ":", args.image_tag
         )
-        env = {**args.environment, **spec.environment}
         secrets: list[dict[str, Any]] = [
             {"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())
         ]
         if args.db_secret_arn is not None:
             secrets += iam.db_secret_env(args.db_secret_arn, "DB_", skip=list(spec.secrets))
-        container: dict[str, Any] = {
-            "name": spec.name,
-            "image": image,
-            "essential": True,
-            "environment": [{"name": k, "value": env[k]} for k in sorted(env)],
-            "secrets": secrets,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": self.log_group.name,
-                    "awslogs-region": args.region,
-                    "awslogs-stream-prefix": spec.name,
-                },
-            },
-        }
+        container = fargate.container(
+            spec.name,
+            image,
+            {**args.environment, **spec.environment},
+            secrets,
+            log_group=self.log_group.name,
+            region=args.region,
+            stream_prefix=spec.name,
+        )
         if spec.command:
             container["command"] = spec.command
         if spec.port is not None:
@@ -160,27 +159,17 @@ class AppServices(pulumi.ComponentResource):
         self, name: str, prefix: str, spec: ServiceSpec, args: AppServicesArgs
     ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
-        task = aws.ecs.TaskDefinition(
+        task = fargate.task_definition(
             f"{name}-{spec.name}-task",
             family=naming.dns_label(prefix, spec.name),
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(spec.cpu),
-            memory=str(spec.memory),
+            cpu=spec.cpu,
+            memory=spec.memory,
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
-            container_definitions=pulumi.Output.json_dumps([self._container(spec, args)]),
+            containers=[self._container(spec, args)],
             tags=args.tags,
             opts=child,
         )
-        strategies: list[Any]
-        if args.spot:
-            strategies = [
-                {"capacity_provider": "FARGATE", "base": args.on_demand_base, "weight": 0},
-                {"capacity_provider": "FARGATE_SPOT", "weight": 1},
-            ]
-        else:
-            strategies = [{"capacity_provider": "FARGATE", "base": 0, "weight": 1}]
         load_balancers: list[Any] = (
             [
                 {
@@ -198,7 +187,7 @@ class AppServices(pulumi.ComponentResource):
             cluster=args.cluster_arn,
             task_definition=task.arn,
             desired_count=spec.desired_count,
-            capacity_provider_strategies=strategies,
+            capacity_provider_strategies=_capacity_strategies(args),
             network_configuration={
                 "subnets": args.subnet_ids,
                 "security_groups": args.security_group_ids,
@@ -216,31 +205,52 @@ class AppServices(pulumi.ComponentResource):
         )
         # A service scaled to 0 on purpose (e.g. an unused worker) must not be scaled back up.
         if args.autoscaling is not None and spec.desired_count > 0:
-            scale = args.autoscaling
-            target = aws.appautoscaling.Target(
-                f"{name}-{spec.name}-scaling",
-                service_namespace="ecs",
-                scalable_dimension="ecs:service:DesiredCount",
-                resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
-                min_capacity=max(scale.min, spec.desired_count),
-                max_capacity=max(scale.max, spec.desired_count),
-                tags=args.tags,
-                opts=child,
-            )
-            aws.appautoscaling.Policy(
-                f"{name}-{spec.name}-cpu",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration={
-                    "target_value": scale.cpu_target,
-                    "predefined_metric_specification": {
-                        "predefined_metric_type": "ECSServiceAverageCPUUtilization"
-                    },
-                    "scale_in_cooldown": 120,
-                    "scale_out_cooldown": 60,
-                },
-                opts=child,
-            )
+            self._create_autoscaling(name, spec, args, args.autoscaling, service)
         return service.name
+
+    def _create_autoscaling(
+        self,
+        name: str,
+        spec: ServiceSpec,
+        args: AppServicesArgs,
+        scale: Autoscaling,
+        service: aws.ecs.Service,
+    ) -> None:
+        """Target-tracking on average CPU, never below the service's own desired count."""
+        child = pulumi.ResourceOptions(parent=self)
+        target = aws.appautoscaling.Target(
+            f"{name}-{spec.name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
+            min_capacity=max(scale.min, spec.desired_count),
+            max_capacity=max(scale.max, spec.desired_count),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-{spec.name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "target_value": scale.cpu_target,
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "ECSServiceAverageCPUUtilization"
+                },
+                "scale_in_cooldown": 120,
+                "scale_out_cooldown": 60,
+            },
+            opts=child,
+        )
+
+
+def _capacity_strategies(args: AppServicesArgs) -> list[Any]:
+    """Spot with an on-demand base, or on-demand only."""
+    if args.spot:
+        return [
+            {"capacity_provider": "FARGATE", "base": args.on_demand_base, "weight": 0},
+            {"capacity_provider": "FARGATE_SPOT", "weight": 1},
+        ]
+    return [{"capacity_provider": "FARGATE", "base": 0, "weight": 1}]

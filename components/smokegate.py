@@ -17,7 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, naming
+from components import fargate, iam, naming
+from components.logs import log_group
 from contracts.constants import PROJECT, TOOLS_CONTAINER, TOOLS_LOG_PREFIX
 from smoke.definition import SmokeTargets, build_definition, build_role_policy
 
@@ -57,38 +58,74 @@ class SmokeGate(pulumi.ComponentResource):
         self, name: str, args: SmokeGateArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:smokegate:SmokeGate", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        prefix = naming.resource_prefix(args.stack)
-        logs = aws.cloudwatch.LogGroup(
+        self._name = name
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._prefix = naming.resource_prefix(args.stack)
+        logs = log_group(
             f"{name}-logs",
-            name=f"/{PROJECT}/{args.stack}/smoke",
-            retention_in_days=args.log_retention_days,
-            tags=args.tags,
-            opts=child,
+            f"/{PROJECT}/{args.stack}/smoke",
+            args.log_retention_days,
+            args.tags,
+            self._child,
         )
-        lambda_role = iam.service_role(
-            f"{name}-health-role",
-            iam.LAMBDA,
-            boundary=args.permissions_boundary,
-            tags=args.tags,
-            opts=child,
+        health = self._create_health_check()
+        execution = self._role(
+            "tools-execution",
+            iam.ECS_TASKS,
+            managed={f"{name}-tools-execution-managed": iam.ECS_EXECUTION_POLICY},
         )
+        tools = self._create_tools_task(execution, logs)
+        targets = SmokeTargets(
+            cluster_arn=args.cluster_arn,
+            tools_task_definition_arn=tools.arn,
+            tools_container_name=TOOLS_CONTAINER,
+            subnets=args.subnet_ids,
+            security_groups=args.security_group_ids,
+            health_function_arn=health.arn,
+            base_url=args.base_url,
+            health_url=pulumi.Output.concat(args.base_url, args.health_path),
+            expected_sha=args.expected_sha,
+            health_path=args.health_path,
+            execution_role_arn=execution.arn,
+            task_role_arn=args.task_role_arn,
+        )
+        machine = self._create_state_machine(targets)
+        self.state_machine_arn = machine.arn
+        self.health_function_arn = health.arn
+        self.log_group_name = logs.name
+        self.register_outputs({"state_machine_arn": machine.arn, "log_group_name": logs.name})
+
+    def _role(self, role: str, service: str, managed: dict[str, str] | None = None) -> aws.iam.Role:
+        return iam.service_role(
+            f"{self._name}-{role}",
+            service,
+            boundary=self._args.permissions_boundary,
+            tags=self._args.tags,
+            opts=self._child,
+            managed=managed,
+        )
+
+    def _create_health_check(self) -> aws.lambda_.Function:
+        """The health Lambda, in the private subnets (it leaves through the NAT IPs)."""
+        name, args = self._name, self._args
+        lambda_role = self._role("health-role", iam.LAMBDA)
         # Kept apart from service_role(managed=...): the function must depend on it.
         eni_access = aws.iam.RolePolicyAttachment(
             f"{name}-health-vpc",
             role=lambda_role.name,
             policy_arn=iam.LAMBDA_VPC_POLICY,
-            opts=child,
+            opts=self._child,
         )
-        function_name = naming.dns_label(prefix, "health")
-        aws.cloudwatch.LogGroup(
+        function_name = naming.dns_label(self._prefix, "health")
+        log_group(
             f"{name}-health-logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=args.log_retention_days,
-            tags=args.tags,
-            opts=child,
+            f"/aws/lambda/{function_name}",
+            args.log_retention_days,
+            args.tags,
+            self._child,
         )
-        health = aws.lambda_.Function(
+        return aws.lambda_.Function(
             f"{name}-health",
             name=function_name,
             runtime="python3.12",
@@ -105,14 +142,12 @@ class SmokeGate(pulumi.ComponentResource):
             # Lambda refuses a VPC function whose role cannot manage ENIs yet: attach first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[eni_access]),
         )
-        execution = iam.service_role(
-            f"{name}-tools-execution",
-            iam.ECS_TASKS,
-            boundary=args.permissions_boundary,
-            tags=args.tags,
-            opts=child,
-            managed={f"{name}-tools-execution-managed": iam.ECS_EXECUTION_POLICY},
-        )
+
+    def _create_tools_task(
+        self, execution: aws.iam.Role, logs: aws.cloudwatch.LogGroup
+    ) -> aws.ecs.TaskDefinition:
+        """The tools task (`preview sync`, `preview smoke`), with the database credentials."""
+        name, args = self._name, self._args
         secrets: list[dict[str, Any]] = []
         if args.db_secret_arn is not None:
             iam.allow_policy(
@@ -120,79 +155,46 @@ class SmokeGate(pulumi.ComponentResource):
                 execution,
                 "secretsmanager:GetSecretValue",
                 args.db_secret_arn,
-                child,
+                self._child,
             )
             # The clone keeps staging's master credentials.
             secrets = iam.db_secret_env(args.db_secret_arn, "PREVIEW_SYNC_DB_")
-        env = args.sync_environment
-        tools = aws.ecs.TaskDefinition(
+        tools = fargate.container(
+            TOOLS_CONTAINER,
+            args.tools_image,
+            args.sync_environment,
+            secrets,
+            log_group=logs.name,
+            region=args.region,
+            stream_prefix=TOOLS_LOG_PREFIX,
+        )
+        return fargate.task_definition(
             f"{name}-tools",
-            family=naming.dns_label(prefix, "tools"),
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu="512",
-            memory="1024",
+            family=naming.dns_label(self._prefix, "tools"),
+            cpu=512,
+            memory=1024,
             execution_role_arn=execution.arn,
             task_role_arn=args.task_role_arn,
-            container_definitions=pulumi.Output.json_dumps(
-                [
-                    {
-                        "name": TOOLS_CONTAINER,
-                        "image": args.tools_image,
-                        "essential": True,
-                        "environment": [{"name": k, "value": env[k]} for k in sorted(env)],
-                        "secrets": secrets,
-                        "logConfiguration": {
-                            "logDriver": "awslogs",
-                            "options": {
-                                "awslogs-group": logs.name,
-                                "awslogs-region": args.region,
-                                "awslogs-stream-prefix": TOOLS_LOG_PREFIX,
-                            },
-                        },
-                    }
-                ]
-            ),
+            containers=[tools],
             tags=args.tags,
-            opts=child,
+            opts=self._child,
         )
-        targets = SmokeTargets(
-            cluster_arn=args.cluster_arn,
-            tools_task_definition_arn=tools.arn,
-            tools_container_name=TOOLS_CONTAINER,
-            subnets=args.subnet_ids,
-            security_groups=args.security_group_ids,
-            health_function_arn=health.arn,
-            base_url=args.base_url,
-            health_url=pulumi.Output.concat(args.base_url, args.health_path),
-            expected_sha=args.expected_sha,
-            health_path=args.health_path,
-            execution_role_arn=execution.arn,
-            task_role_arn=args.task_role_arn,
-        )
-        sfn_role = iam.service_role(
-            f"{name}-sfn-role",
-            iam.STEP_FUNCTIONS,
-            boundary=args.permissions_boundary,
-            tags=args.tags,
-            opts=child,
-        )
+
+    def _create_state_machine(self, targets: SmokeTargets) -> aws.sfn.StateMachine:
+        name = self._name
+        sfn_role = self._role("sfn-role", iam.STEP_FUNCTIONS)
         policy = aws.iam.RolePolicy(
             f"{name}-sfn-policy",
             role=sfn_role.id,
             policy=pulumi.Output.json_dumps(build_role_policy(targets)),
-            opts=child,
+            opts=self._child,
         )
-        machine = aws.sfn.StateMachine(
+        return aws.sfn.StateMachine(
             f"{name}-machine",
-            name=naming.dns_label(prefix, "smoke"),
+            name=naming.dns_label(self._prefix, "smoke"),
             role_arn=sfn_role.arn,
             definition=pulumi.Output.json_dumps(build_definition(targets)),
-            tags=args.tags,
+            tags=self._args.tags,
             # The role must carry its policy before the first execution starts.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        self.state_machine_arn = machine.arn
-        self.health_function_arn = health.arn
-        self.log_group_name = logs.name
-        self.register_outputs({"state_machine_arn": machine.arn, "log_group_name": logs.name})

@@ -139,48 +139,51 @@ def is_taggable(type_token: str) -> bool:
     return "tags" in inspect.signature(init).parameters
 
 
+def _mandatory(name: str, description: str, validate: Any) -> ResourceValidationPolicy:
+    """Every rule of the pack blocks the deployment when it fails."""
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
 POLICIES: list[ResourceValidationPolicy] = [
-    ResourceValidationPolicy(
-        name="prod-db-deletion-protection",
-        description="Prod Aurora has deletion protection and takes a final snapshot.",
-        validate=_prod_db_protection,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "prod-db-deletion-protection",
+        "Prod Aurora has deletion protection and takes a final snapshot.",
+        _prod_db_protection,
     ),
-    ResourceValidationPolicy(
-        name="no-public-data-stores",
-        description="No database instance or search domain is publicly reachable.",
-        validate=_no_public_data,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "no-public-data-stores",
+        "No database instance or search domain is publicly reachable.",
+        _no_public_data,
     ),
-    ResourceValidationPolicy(
-        name="preview-clone-source-not-prod",
-        description="A preview's or pool slot's database is a clone whose source is never prod.",
-        validate=_clone_source_not_prod,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "preview-clone-source-not-prod",
+        "A preview's or pool slot's database is a clone whose source is never prod.",
+        _clone_source_not_prod,
     ),
-    ResourceValidationPolicy(
-        name="preview-required-tags",
-        description="Every taggable preview resource has preview:pr/sha/expires-at, managed-by.",
-        validate=_preview_tags,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "preview-required-tags",
+        "Every taggable preview resource has preview:pr/sha/expires-at, managed-by.",
+        _preview_tags,
     ),
-    ResourceValidationPolicy(
-        name="pool-slot-tags",
-        description="Pool resources are tagged as the pool's, slots with their slot id.",
-        validate=_pool_tags,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "pool-slot-tags",
+        "Pool resources are tagged as the pool's, slots with their slot id.",
+        _pool_tags,
     ),
-    ResourceValidationPolicy(
-        name="preview-role-boundary",
-        description="Every IAM role of a preview has the preview permissions boundary.",
-        validate=_preview_role_boundary,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "preview-role-boundary",
+        "Every IAM role of a preview has the preview permissions boundary.",
+        _preview_role_boundary,
     ),
-    ResourceValidationPolicy(
-        name="preview-log-retention",
-        description=f"Preview log groups keep logs at most {MAX_PREVIEW_LOG_DAYS} days.",
-        validate=_preview_log_retention,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _mandatory(
+        "preview-log-retention",
+        f"Preview log groups keep logs at most {MAX_PREVIEW_LOG_DAYS} days.",
+        _preview_log_retention,
     ),
 ]
 
