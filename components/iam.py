@@ -3,7 +3,7 @@
 * `service_trust(service)`: the assume-role document letting one AWS service assume a role.
 * `service_role(...)`: such a role (under the preview boundary when given) and its managed
   policy attachments.
-* `allow_policy(...)`: an inline policy with one Allow statement.
+* `allow_policy(...)` / `allow_statements(...)`: an inline policy of Allow statements.
 * `db_secret_env(...)`: the RDS-managed master secret as container `secrets` (username and
   password): ECS resolves the JSON keys at task start, so the values never reach state or the
   task definition.
@@ -70,9 +70,19 @@ def allow_policy(
     opts: pulumi.ResourceOptions,
 ) -> aws.iam.RolePolicy:
     """An inline policy of `role` allowing `actions` on `resources`."""
+    return allow_statements(name, role, [(actions, resources)], opts)
+
+
+def allow_statements(
+    name: str,
+    role: aws.iam.Role,
+    grants: Sequence[tuple[str | Sequence[str], pulumi.Input[str] | Sequence[pulumi.Input[str]]]],
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.RolePolicy:
+    """An inline policy of `role` with one Allow statement per (actions, resources) grant."""
     document = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}],
+        "Statement": [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in grants],
     }
     return aws.iam.RolePolicy(
         name, role=role.id, policy=pulumi.Output.json_dumps(document), opts=opts

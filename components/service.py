@@ -81,16 +81,22 @@ class AppServices(pulumi.ComponentResource):
         self.execution_role = self._role(
             name, "execution", args, {f"{name}-execution-managed": iam.ECS_EXECUTION_POLICY}
         )
-        secret_arns: list[pulumi.Input[str]] = []
-        secret_arns += sorted({a for s in args.app.services for a in s.secrets.values()})
-        if args.db_secret_arn is not None:
-            secret_arns.append(args.db_secret_arn)
-        if secret_arns:
-            iam.allow_policy(
+        app_secrets = sorted({a for s in args.app.services for a in s.secrets.values()})
+        # Each store's read action on its own ARNs only: ssm:GetParameters cannot apply to a
+        # Secrets Manager ARN (nor the other way round), so a mixed grant is half dead.
+        grants: list[tuple[str, list[pulumi.Input[str]]]] = [
+            ("ssm:GetParameters", [a for a in app_secrets if a.split(":")[2] == "ssm"]),
+            (
+                "secretsmanager:GetSecretValue",
+                [a for a in app_secrets if a.split(":")[2] == "secretsmanager"]
+                + ([args.db_secret_arn] if args.db_secret_arn is not None else []),
+            ),
+        ]
+        if any(arns for _, arns in grants):
+            iam.allow_statements(
                 f"{name}-execution-secrets",
                 self.execution_role,
-                ["ssm:GetParameters", "secretsmanager:GetSecretValue"],
-                secret_arns,
+                [(action, arns) for action, arns in grants if arns],
                 child,
             )
         self.task_role = self._role(name, "task", args)

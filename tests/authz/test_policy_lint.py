@@ -90,3 +90,56 @@ def test_condition_keys_apply_to_their_actions(stack: str) -> None:
             continue  # trust policies: sts keys of the web identity, checked in tests/bootstrap
         found += [f"{name} {f.sid}: {f.problem}" for f in lint(doc)]
     assert not found, "\n".join(found)
+
+
+def dead_grants(doc: dict[str, Any]) -> list[str]:
+    """Allowed actions that no Resource of their statement can ever match.
+
+    AWS authorizes an action against the ARNs of the resource types the Service Authorization
+    Reference lists for it (or only `*` where it lists none), so an action whose statement names
+    none of those is granted nothing: e.g. ssm:GetParameters on a Secrets Manager ARN. Such a
+    grant hides a missing permission behind one that looks right. (Stricter than parliament's
+    RESOURCE_MISMATCH in one way, laxer in another: one matching type is enough, see FATAL.)"""
+    from parliament import expand_action
+
+    dead = []
+    statements = doc["Statement"]
+    for st in statements if isinstance(statements, list) else [statements]:
+        if st.get("Effect") != "Allow" or "Resource" not in st:
+            continue
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if "*" in resources:
+            continue
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        for pattern in actions:
+            # A named action must apply; a pattern (`iam:*` on the stack's own names) grants
+            # what it matches, so one action of it that applies is enough.
+            expanded = [f"{a['service']}:{a['action']}" for a in expand_action(pattern)]
+            live = [a for a in expanded if _applies(a, resources)]
+            if not live:
+                dead.append(f"{st.get('Sid', '?')}: {pattern} on {resources}")
+    return dead
+
+
+def _applies(action: str, resources: list[str]) -> bool:
+    from parliament import is_arn_strictly_valid
+    from parliament.statement import get_arn_format, get_privilege_info
+
+    service, name = action.split(":")
+    info = get_privilege_info(service, name)
+    types = [t["resource_type"] for t in info["resource_types"] if t["resource_type"]]
+    return any(
+        is_arn_strictly_valid(t, get_arn_format(t, info["service_resources"]), r)
+        for t in types
+        for r in resources
+    )
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_no_action_is_granted_on_resources_it_cannot_apply_to(stack: str) -> None:
+    found = []
+    for name, doc in documents(stack):
+        if name.endswith(".assumeRolePolicy") or name.endswith(".accessPolicies"):
+            continue  # resource policies: their Resource is the resource itself
+        found += [f"{name} {d}" for d in dead_grants(doc)]
+    assert not found, "\n".join(found)

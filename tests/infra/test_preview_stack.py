@@ -314,3 +314,21 @@ def test_spot_and_on_demand_base(spot: dict, expected: dict) -> None:
         for s in web["capacityProviderStrategies"]
     }
     assert got == expected
+
+
+def test_each_secret_store_is_read_with_its_own_action() -> None:
+    """An app secret in SSM is read with ssm:GetParameters, one in Secrets Manager (and the DB
+    secret) with secretsmanager:GetSecretValue: neither action is granted on the other store's
+    ARNs, where AWS would never apply it (tests/authz/test_policy_lint.py: dead grants)."""
+    from tests.infra.conftest import preview_config
+
+    param = "arn:aws:ssm:us-east-1:123456789012:parameter/survey/api-key"
+    token = "arn:aws:secretsmanager:us-east-1:123456789012:secret:survey-token-AbCdEf"
+    cfg = preview_config(pr=56)
+    app = json.loads(json.dumps(cfg["preview-platform:app"]))
+    app["services"][0]["secrets"] = {"API_KEY": param, "TOKEN": token}
+    cfg["preview-platform:app"] = app
+    policy = synthesize("pr-56", cfg).get("aws:iam/rolePolicy:RolePolicy", "app-execution-secrets")
+    grants = {s["Action"]: s["Resource"] for s in json.loads(policy.inputs["policy"])["Statement"]}
+    db = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-db-cluster-AbCdEf"
+    assert grants == {"ssm:GetParameters": [param], "secretsmanager:GetSecretValue": [token, db]}
