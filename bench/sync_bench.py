@@ -36,7 +36,8 @@ import psutil  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from examples.seed import populate  # noqa: E402
-from preview.sync.engine import Options, _Chunk, make_client  # noqa: E402
+from preview.sync.bulk import Options, _Chunk  # noqa: E402
+from preview.sync.client import make_client  # noqa: E402
 from preview.sync.source import build_select, document_builder, stream_rows  # noqa: E402
 from preview.sync.spec import load_spec  # noqa: E402
 from tests.services.mariadb import start_mariadb  # noqa: E402
@@ -116,7 +117,7 @@ def naive(client: Any, engine: sa.Engine, sample: int) -> float:
         keys = list(result.keys())
         rows = result.fetchall()
     build = document_builder(spec, keys)
-    from preview.sync.engine import _dumps
+    from preview.sync.bulk import _dumps
 
     start = time.perf_counter()
     for row in rows:

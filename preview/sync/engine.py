@@ -3,13 +3,13 @@
 Full run: first every index of the run is checked against its source (columns named in the spec
 exist, DECIMAL columns are mapped exactly: `preflight`), before anything is created. Then per
 index: create `<prefix><name>-<ts>` (explicit mapping, 0 replicas, refresh off) → stream rows →
-parallel `_bulk` (retry 429/5xx with backoff) → restore replicas/refresh → refresh → verify
-count == rows read. Only when EVERY index of the run is built are their aliases moved, all or
-nothing (`swap_aliases`); then older versions no alias holds are deleted. Any rejected document or
-failed check deletes the run's new indices and leaves every alias untouched, so a reader only
-ever sees complete indices. When a reply is lost, the live aliases are read back before anything
-is deleted: an alias never ends up pointing at nothing. Every call is index-scoped
-(`/<prefix>.../...`), the only paths a preview's role is granted on a shared domain.
+parallel `_bulk` (retry 429/5xx with backoff: `bulk`) → restore replicas/refresh → refresh →
+verify count == rows read. Only when EVERY index of the run is built are their aliases moved, all
+or nothing (`aliases.swap_aliases`); then older versions no alias holds are deleted. Any rejected
+document or failed check deletes the run's new indices and leaves every alias untouched, so a
+reader only ever sees complete indices. When a reply is lost, the live aliases are read back
+before anything is deleted: an alias never ends up pointing at nothing. Every call is
+index-scoped (`/<prefix>.../...`), the only paths a preview's role is granted on a shared domain.
 Incremental run: upsert rows with updated_at >= the watermark stored in the live index's `_meta`,
 then advance it.
 """
@@ -17,47 +17,53 @@ then advance it.
 from __future__ import annotations
 
 import json
-import re
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import (
-    ConnectionError as OSConnectionError,
-)
-from opensearchpy.exceptions import (
-    NotFoundError,
-    TransportError,
-)
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import TransportError
 
 from contracts.errors import PreviewError, UnavailableError, UsageError
+from preview.sync.aliases import (
+    alias_holders,
+    delete_prefix,
+    delete_quietly,
+    delete_unaliased_versions,
+    swap_aliases,
+)
+from preview.sync.bulk import BulkSender, Options, load
+from preview.sync.client import (
+    Progress,
+    check_prefix,
+    describe_error,
+    hint_for,
+    make_client,
+    reason,
+    stderr_progress,
+)
 from preview.sync.preflight import check_against_source
-from preview.sync.source import build_select, describe_source, document_builder, stream_rows
+from preview.sync.source import describe_source
 from preview.sync.spec import IndexSpec, SyncSpec
 
+# What callers (the command, tests, bench) import from here.
+__all__ = [
+    "META_KEY",
+    "IndexResult",
+    "Options",
+    "SyncFailed",
+    "check_prefix",
+    "delete_prefix",
+    "describe_error",
+    "make_client",
+    "run_sync",
+]
+
 META_KEY = "preview_sync"
-RETRY_STATUS = {429, 502, 503, 504}
-_INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,60}$")
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_IP = re.compile(r"[0-9a-fA-F:.]+")
-
-
-def _host_name(host: str) -> bool:
-    """A DNS name or an IP literal (checked label by label: no backtracking on long input)."""
-    if _IP.fullmatch(host):
-        return True
-    return len(host) <= 253 and all(_LABEL.fullmatch(p) for p in host.rstrip(".").split("."))
-
-
-Progress = Callable[[str], None]
 
 
 class SyncFailed(PreviewError):
@@ -68,17 +74,6 @@ class SyncFailed(PreviewError):
     def __init__(self, message: str, *, hint: str, summary: dict[str, Any]) -> None:
         super().__init__(message, hint=hint)
         self.summary = summary
-
-
-@dataclass
-class Options:
-    chunk_size: int = 2000  # documents per _bulk request
-    max_chunk_bytes: int = 8 * 1024 * 1024
-    parallelism: int = 4  # _bulk requests in flight
-    batch: int = 5000  # rows per server-side cursor fetch
-    max_retries: int = 6
-    backoff: float = 0.5  # first retry delay, doubled each time, capped at 30s
-    first_errors: int = 5
 
 
 @dataclass
@@ -96,285 +91,20 @@ class IndexResult:
     watermark: str | None = None
 
 
-def stderr_progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+@dataclass(frozen=True)
+class _Run:
+    """Where one run reads from and writes to, and how it reports."""
 
+    engine: sa.Engine
+    client: OpenSearch
+    prefix: str
+    opts: Options
+    progress: Progress
 
-def check_prefix(prefix: str) -> str:
-    if not _INDEX_PREFIX.match(prefix):
-        raise UsageError(
-            f"index prefix {prefix!r} (--prefix / PREVIEW_SYNC_INDEX_PREFIX) is not usable",
-            hint="set PREVIEW_SYNC_INDEX_PREFIX / --prefix to lowercase letters, digits and '-', "
-            "e.g. pr-123-",
-        )
-    return prefix
-
-
-def make_client(url: str, *, aws_region: str | None = None, pool: int = 8) -> OpenSearch:
-    """opensearch-py client: SigV4-signed (service "es") when a region is given, else plain HTTP."""
-    from urllib.parse import urlparse
-
-    where = "--opensearch-url / PREVIEW_SYNC_OPENSEARCH_URL"
-    fix = "set PREVIEW_SYNC_OPENSEARCH_URL to the domain endpoint, e.g. https://search-x.es.amazonaws.com"
-    try:
-        parts = urlparse(url if "://" in url else f"https://{url}")
-        port = parts.port
-    except ValueError as exc:  # a bad port or bracket
-        raise UsageError(f"{where} {url!r} is not a URL: {exc}", hint=fix) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{where} {url!r} has no http(s) host", hint=fix)
-    if not _host_name(parts.hostname):
-        raise UsageError(f"{where} {url!r}: host {parts.hostname!r} is not a host name", hint=fix)
-    ssl = parts.scheme == "https"
-    host = {"host": parts.hostname, "port": port or (443 if ssl else 80)}
-    common: dict[str, Any] = {
-        "hosts": [host],
-        "use_ssl": ssl,
-        "verify_certs": ssl,
-        "timeout": 120,
-        "max_retries": 0,  # we retry ourselves, with backoff, per chunk
-        "pool_maxsize": pool,
-        "http_compress": False,
-    }
-    if aws_region:
-        import boto3
-        from opensearchpy import RequestsAWSV4SignerAuth, RequestsHttpConnection
-
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
-            raise UnavailableError(
-                "no AWS credentials for SigV4", hint="run with a task role or AWS_PROFILE set"
-            )
-        auth = RequestsAWSV4SignerAuth(credentials, aws_region, "es")
-        return OpenSearch(http_auth=auth, connection_class=RequestsHttpConnection, **common)
-    if parts.username:
-        common["http_auth"] = (parts.username, parts.password or "")
-    return OpenSearch(**common)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Exact digits as a JSON string ("12.30"): a JSON number would reach most readers as a
-        # double. The field's mapping (scaled_float / keyword, checked by preflight) indexes it.
-        return format(value, "f")
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).decode("utf-8", "replace")
-    if hasattr(value, "isoformat"):  # time
-        return value.isoformat()
-    return str(value)
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
-
-
-class _Chunk:
-    """Prebuilt NDJSON lines for one _bulk request, kept per item so failed items can be resent."""
-
-    __slots__ = ("ids", "lines", "size")
-
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.lines: list[bytes] = []
-        self.size = 0
-
-    def add(self, doc_id: str, doc: dict[str, Any]) -> None:
-        line = (
-            b'{"index":{"_id":' + _dumps(doc_id).encode() + b"}}\n" + _dumps(doc).encode() + b"\n"
-        )
-        self.ids.append(doc_id)
-        self.lines.append(line)
-        self.size += len(line)
-
-
-class BulkSender:
-    """Sends chunks to one index with bounded parallelism; the first rejection stops everything."""
-
-    def __init__(self, client: OpenSearch, index: str, opts: Options) -> None:
-        self.client = client
-        self.index = index
-        self.opts = opts
-        self.pool = ThreadPoolExecutor(max_workers=opts.parallelism, thread_name_prefix="bulk")
-        self.inflight: set[Future[None]] = set()
-        self.failed = threading.Event()
-        self.errors: list[dict[str, Any]] = []
-        self.rejected = 0
-        self.indexed = 0
-        self.retries = 0
-        self.fatal: BaseException | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, chunk: _Chunk) -> None:
-        # Bound the queue: with at most 2x parallelism chunks alive, memory stays flat.
-        while len(self.inflight) >= 2 * self.opts.parallelism:
-            done, self.inflight = wait(self.inflight, return_when=FIRST_COMPLETED)
-            for f in done:
-                f.result()
-        self.inflight.add(self.pool.submit(self._send, chunk))
-
-    def finish(self) -> None:
-        for f in self.inflight:
-            f.result()
-        self.inflight.clear()
-        self.pool.shutdown(wait=True)
-
-    def _send(self, chunk: _Chunk) -> None:
-        try:
-            self._send_with_retries(chunk)
-        except BaseException as exc:
-            with self._lock:
-                self.fatal = self.fatal or exc
-            self.failed.set()
-
-    def _send_with_retries(self, chunk: _Chunk) -> None:
-        pending = list(range(len(chunk.ids)))
-        attempt = 0
-        while pending and not self.failed.is_set():
-            body = b"".join(chunk.lines[i] for i in pending)
-            try:
-                resp = self.client.bulk(
-                    body=body,
-                    index=self.index,
-                    params={"filter_path": "errors,items.*.status,items.*.error"},
-                )
-            except (OSConnectionError, TransportError) as exc:
-                status = exc.status_code if isinstance(exc.status_code, int) else None
-                if isinstance(exc, OSConnectionError):
-                    attempt = self._backoff(attempt, describe_error(exc), reached=False)
-                    continue
-                if status in RETRY_STATUS:
-                    attempt = self._backoff(attempt, f"_bulk answered {status}")
-                    continue
-                raise
-            if not resp.get("errors"):
-                with self._lock:
-                    self.indexed += len(pending)
-                return
-            retry: list[int] = []
-            for pos, item in zip(pending, resp["items"], strict=True):
-                result = next(iter(item.values()))
-                status = result.get("status", 0)
-                if status < 300:
-                    with self._lock:
-                        self.indexed += 1
-                elif status in RETRY_STATUS:
-                    retry.append(pos)
-                else:
-                    self._reject(chunk.ids[pos], status, result.get("error"))
-            if self.failed.is_set():
-                return
-            if retry:
-                attempt = self._backoff(attempt, f"{len(retry)} documents answered 429/5xx")
-            pending = retry
-
-    def _backoff(self, attempt: int, why: str, *, reached: bool = True) -> int:
-        if attempt >= self.opts.max_retries:
-            if not reached:  # not an overloaded domain: it never answered
-                raise UnavailableError(
-                    f"cannot reach OpenSearch for _bulk after {attempt} retries: {why}",
-                    hint="check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain",
-                )
-            raise UnavailableError(
-                f"OpenSearch kept refusing writes after {attempt} retries ({why})",
-                hint="the domain is overloaded: lower --parallelism/--chunk-size or retry later",
-            )
-        with self._lock:
-            self.retries += 1
-        time.sleep(min(30.0, self.opts.backoff * 2**attempt))
-        return attempt + 1
-
-    def _reject(self, doc_id: str, status: int, error: Any) -> None:
-        with self._lock:
-            self.rejected += 1
-            if len(self.errors) < self.opts.first_errors:
-                err: dict[str, Any] = error if isinstance(error, dict) else {"reason": str(error)}
-                cause = err.get("caused_by")
-                self.errors.append(
-                    {
-                        "id": doc_id,
-                        "status": status,
-                        "type": err.get("type"),
-                        "reason": err.get("reason"),
-                        "caused_by": cause.get("reason") if isinstance(cause, dict) else None,
-                    }
-                )
-        self.failed.set()
-
-
-def _load(
-    spec: IndexSpec,
-    engine: sa.Engine,
-    client: OpenSearch,
-    index: str,
-    since: datetime | None,
-    opts: Options,
-    progress: Progress,
-    label: str,
-) -> tuple[int, BulkSender, datetime | None]:
-    """Stream the rows into `index`; returns (rows read, sender, max updated_at seen)."""
-    sender = BulkSender(client, index, opts)
-    rows = 0
-    watermark: datetime | None = None
-    started = last = time.monotonic()
-    build = None
-    wm_pos = -1
-    chunk = _Chunk()
-    stream = stream_rows(engine, build_select(spec, engine.dialect, since), opts.batch)
-    try:
-        for keys, part in stream:
-            if build is None:
-                build = document_builder(spec, keys)
-                wm_pos = keys.index(spec.updated_at_column) if spec.updated_at_column else -1
-            if sender.failed.is_set():
-                break
-            for row in part:
-                doc_id, doc = build(row)
-                chunk.add(doc_id, doc)
-                if wm_pos >= 0:
-                    value = row[wm_pos]
-                    if value is not None and (watermark is None or value > watermark):
-                        watermark = value
-                if len(chunk.ids) >= opts.chunk_size or chunk.size >= opts.max_chunk_bytes:
-                    sender.submit(chunk)
-                    chunk = _Chunk()
-            rows += len(part)
-            now = time.monotonic()
-            if now - last >= 2.0:
-                last = now
-                progress(f"{label}: {rows} rows read, {rows / (now - started):,.0f} rows/s")
-        if chunk.ids and not sender.failed.is_set():
-            sender.submit(chunk)
-    finally:
-        stream.close()  # now, not whenever the garbage collector finds the suspended generator
-        sender.finish()
-    if sender.fatal is not None:
-        raise sender.fatal
-    if isinstance(watermark, str):  # PyMySQL fast path hands DATETIMEs over as ISO text
-        watermark = datetime.fromisoformat(watermark)
-    return rows, sender, watermark
-
-
-def _version_pattern(prefix: str, name: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(prefix + name)}-\d{{20}}$")
-
-
-def _versions(client: OpenSearch, prefix: str, name: str) -> list[str]:
-    pattern = _version_pattern(prefix, name)
-    try:
-        found = client.indices.get(index=f"{prefix}{name}-*", params={"expand_wildcards": "all"})
-    except NotFoundError:
-        return []
-    return sorted(i for i in found if pattern.match(i))
-
-
-def _alias_holders(client: OpenSearch, alias: str) -> list[str]:
-    # GET /<alias>/_alias/<alias>, not GET /_alias/<alias>: AWS authorizes a request on
-    # `domain/<name>/<path>`, and a preview's role is granted its own `<prefix>*` paths only.
-    try:
-        return sorted(client.indices.get_alias(index=alias, name=alias))
-    except NotFoundError:
-        return []
+    def load(
+        self, spec: IndexSpec, index: str, since: datetime | None, label: str
+    ) -> tuple[int, BulkSender, datetime | None]:
+        return load(spec, self.engine, self.client, index, since, self.opts, self.progress, label)
 
 
 def _meta(
@@ -384,23 +114,24 @@ def _meta(
     return {META_KEY: {"name": spec.name, "rows": rows, "watermark": wm, "built_at": built}}
 
 
-def build_index(
-    spec: IndexSpec,
-    engine: sa.Engine,
-    client: OpenSearch,
-    prefix: str,
-    opts: Options,
-    progress: Progress = stderr_progress,
-) -> IndexResult:
-    """Create, load and verify a new version of one index; no alias is touched.
+def _refuse_rejected(sender: BulkSender, result: IndexResult, message: str, hint: str) -> None:
+    """Any rejected document fails the run, with the first errors in the message and summary."""
+    if sender.rejected:
+        raise SyncFailed(
+            message + json.dumps(sender.errors, ensure_ascii=False),
+            hint=hint,
+            summary={**asdict(result), "errors": sender.errors, "rejected": sender.rejected},
+        )
 
-    On any failure the new index (which no alias holds yet) is deleted and the error re-raised.
-    """
-    alias = f"{prefix}{spec.name}"
-    now = datetime.now(UTC)
-    index = f"{alias}-{now.strftime('%Y%m%d%H%M%S%f')}"
-    result = IndexResult(name=spec.name, alias=alias, index=index, mode="full")
-    if client.indices.exists(index=alias) and not _alias_holders(client, alias):
+
+def _timed(result: IndexResult, rows: int, started: float) -> None:
+    result.seconds = round(time.monotonic() - started, 3)
+    result.rows_per_s = round(rows / result.seconds, 1) if result.seconds else 0.0
+
+
+def _create_version(spec: IndexSpec, client: OpenSearch, alias: str, index: str, now: str) -> None:
+    """Create the new, empty version of an index: explicit mapping, 0 replicas, refresh off."""
+    if client.indices.exists(index=alias) and not alias_holders(client, alias):
         raise UsageError(
             f"{alias} is a concrete index, so the alias cannot be created",
             hint=f"delete index {alias} (or run `preview sync --delete-prefix`) and re-run",
@@ -413,212 +144,106 @@ def build_index(
                 "refresh_interval": "-1",
             }
         },
-        "mappings": {**spec.mapping, "_meta": _meta(spec, 0, None, now.isoformat())},
+        "mappings": {**spec.mapping, "_meta": _meta(spec, 0, None, now)},
     }
     try:
         client.indices.create(index=index, body=body)
     except TransportError as exc:
         if exc.status_code == 400:
             raise UsageError(
-                f"index {spec.name}: OpenSearch rejected the mapping/settings: {_reason(exc)}",
+                f"index {spec.name}: OpenSearch rejected the mapping/settings: {reason(exc)}",
                 hint="fix `mapping`/`settings` of this index in the spec",
             ) from None
         raise
+
+
+def _fill_and_verify(spec: IndexSpec, run: _Run, result: IndexResult, now: str) -> int:
+    """Load every row into the new version, restore its settings and check the count."""
+    client, index = run.client, result.index
+    rows, sender, watermark = run.load(spec, index, None, f"{spec.name} (full)")
+    result.rows, result.retries = rows, sender.retries
+    _refuse_rejected(
+        sender,
+        result,
+        f"index {spec.name}: OpenSearch rejected {sender.rejected} document(s) "
+        f"({sender.indexed} indexed, {rows} rows read); first errors: ",
+        "the mapping does not fit the data: fix `mapping`/`transforms` in the spec",
+    )
+    client.indices.put_settings(
+        index=index,
+        body={
+            "index": {
+                "number_of_replicas": spec.settings.number_of_replicas,
+                "refresh_interval": spec.settings.refresh_interval,
+            }
+        },
+    )
+    client.indices.refresh(index=index)
+    result.docs = int(client.count(index=index)["count"])
+    if result.docs != rows:
+        raise SyncFailed(
+            f"index {spec.name}: {result.docs} documents after loading {rows} rows",
+            hint=f"`id_column` {spec.id_column!r} must be unique per row; fix it in the spec",
+            summary=asdict(result),
+        )
+    meta = _meta(spec, rows, watermark, now)
+    client.indices.put_mapping(index=index, body={"_meta": meta})
+    result.watermark = meta[META_KEY]["watermark"]
+    return rows
+
+
+def build_index(spec: IndexSpec, run: _Run) -> IndexResult:
+    """Create, load and verify a new version of one index; no alias is touched.
+
+    On any failure the new index (which no alias holds yet) is deleted and the error re-raised.
+    """
+    alias = f"{run.prefix}{spec.name}"
+    now = datetime.now(UTC)
+    index = f"{alias}-{now.strftime('%Y%m%d%H%M%S%f')}"
+    result = IndexResult(name=spec.name, alias=alias, index=index, mode="full")
+    _create_version(spec, run.client, alias, index, now.isoformat())
     started = time.monotonic()
     try:
-        rows, sender, watermark = _load(
-            spec, engine, client, index, None, opts, progress, f"{spec.name} (full)"
-        )
-        result.rows, result.retries = rows, sender.retries
-        if sender.rejected:
-            raise SyncFailed(
-                f"index {spec.name}: OpenSearch rejected {sender.rejected} document(s) "
-                f"({sender.indexed} indexed, {rows} rows read); first errors: "
-                + json.dumps(sender.errors, ensure_ascii=False),
-                hint="the mapping does not fit the data: fix `mapping`/`transforms` in the spec",
-                summary={**asdict(result), "errors": sender.errors, "rejected": sender.rejected},
-            )
-        client.indices.put_settings(
-            index=index,
-            body={
-                "index": {
-                    "number_of_replicas": spec.settings.number_of_replicas,
-                    "refresh_interval": spec.settings.refresh_interval,
-                }
-            },
-        )
-        client.indices.refresh(index=index)
-        result.docs = int(client.count(index=index)["count"])
-        if result.docs != rows:
-            raise SyncFailed(
-                f"index {spec.name}: {result.docs} documents after loading {rows} rows",
-                hint=f"`id_column` {spec.id_column!r} must be unique per row; fix it in the spec",
-                summary=asdict(result),
-            )
-        meta = _meta(spec, rows, watermark, now.isoformat())
-        client.indices.put_mapping(index=index, body={"_meta": meta})
-        result.watermark = meta[META_KEY]["watermark"]
+        rows = _fill_and_verify(spec, run, result, now.isoformat())
     except BaseException:
-        _delete_quietly(client, index)
+        delete_quietly(run.client, index)
         raise
-    result.seconds = round(time.monotonic() - started, 3)
-    result.rows_per_s = round(rows / result.seconds, 1) if result.seconds else 0.0
-    progress(
+    _timed(result, rows, started)
+    run.progress(
         f"{spec.name} (full): {rows} rows → {index} in {result.seconds:.1f}s "
         f"({result.rows_per_s:,.0f} rows/s)"
     )
     return result
 
 
-def full_sync(
-    specs: list[IndexSpec],
-    engine: sa.Engine,
-    client: OpenSearch,
-    prefix: str,
-    opts: Options,
-    progress: Progress = stderr_progress,
-) -> list[IndexResult]:
+def full_sync(specs: list[IndexSpec], run: _Run) -> list[IndexResult]:
     """Build every index of the run, then move all their aliases in one swap (all or nothing)."""
     built: list[IndexResult] = []
     try:
         for spec in specs:
-            built.append(build_index(spec, engine, client, prefix, opts, progress))
+            built.append(build_index(spec, run))
     except BaseException:
         # No alias holds any of them yet: the run leaves what readers see as it was.
         for done in built:
-            _delete_quietly(client, done.index)
+            delete_quietly(run.client, done.index)
         raise
-    swap_aliases(client, {r.alias: r.index for r in built}, progress)
+    swap_aliases(run.client, {r.alias: r.index for r in built}, run.progress)
     for r in built:
-        r.deleted = _delete_unaliased_versions(client, prefix, r.name, r.alias, r.index, progress)
-        progress(f"{r.name}: alias {r.alias} → {r.index}")
+        r.deleted = delete_unaliased_versions(
+            run.client, run.prefix, r.name, r.alias, r.index, run.progress
+        )
+        run.progress(f"{r.name}: alias {r.alias} → {r.index}")
     return built
 
 
-def swap_aliases(client: OpenSearch, moves: dict[str, str], progress: Progress) -> None:
-    """Point every alias of `moves` (alias → new index) at its new index: all of them or none.
-
-    Index-scoped calls only: POST /_aliases would swap atomically, but it is a cluster-level path,
-    and granting it lets a role move or remove any alias of the shared domain, other previews'
-    included. So the run first adds every alias to its new index (PUT /<new>/_alias/<alias>),
-    then removes the old holders (DELETE /<old>/_alias/<alias>); in between an alias reads two
-    complete versions, never a missing or partial one.
-
-    A failed add is judged by the live aliases, read back before anything is deleted: a reply
-    lost after the add applied counts as done; an add certainly not applied undoes the run's
-    adds and deletes its new indices (the old aliases stay as they were); an outcome that cannot
-    be read deletes nothing (an alias must never point at a deleted index).
-    """
-    old = {
-        alias: [i for i in _alias_holders(client, alias) if i != new]
-        for alias, new in moves.items()
-    }
-    added: list[tuple[str, str]] = []
-    for alias, index in moves.items():
-        try:
-            client.indices.put_alias(index=index, name=alias)
-        except (OSConnectionError, TransportError) as exc:
-            state = _add_outcome(client, alias, index)
-            if state == "unknown":
-                raise UnavailableError(
-                    f"the alias swap's outcome is unknown ({describe_error(exc)}; the live "
-                    "aliases could not be read back), so nothing was deleted; new indices kept: "
-                    f"{sorted(moves.values())}",
-                    hint="re-run `preview sync` once OpenSearch answers; it deletes versions no "
-                    "alias holds",
-                ) from None
-            if state == "not applied":
-                _undo_adds(client, added, moves, exc)
-            progress(f"warning: the reply to adding {alias} was lost ({describe_error(exc)}); "
-                     "the live aliases show it applied")  # fmt: skip
-        added.append((alias, index))
-    for alias, holders in old.items():
-        for index in holders:
-            try:
-                client.indices.delete_alias(index=index, name=alias)
-            except NotFoundError:
-                pass  # removed meanwhile (its index deleted): that is the goal
-            except (OSConnectionError, TransportError) as exc:
-                # Published: the alias also still reads the older complete version until the
-                # next run, which removes every holder but its own.
-                progress(f"warning: {alias} still holds {index}: {describe_error(exc)}")
-
-
-def _add_outcome(client: OpenSearch, alias: str, index: str) -> str:
-    """'applied', 'not applied' or 'unknown' (the live alias could not be read)."""
-    try:
-        return "applied" if index in _alias_holders(client, alias) else "not applied"
-    except (OSConnectionError, TransportError):
-        return "unknown"
-
-
-def _undo_adds(
-    client: OpenSearch, added: list[tuple[str, str]], moves: dict[str, str], failure: Exception
-) -> None:
-    """Take the run's adds back, then delete its new indices; raise why the run did not publish."""
-    try:
-        for alias, index in added:
-            client.indices.delete_alias(index=index, name=alias)
-    except (OSConnectionError, TransportError) as exc:
-        raise UnavailableError(
-            f"OpenSearch did not move every alias ({describe_error(failure)}) and undoing the "
-            f"others failed ({describe_error(exc)}); nothing was deleted; new indices kept: "
-            f"{sorted(moves.values())}",
-            hint="re-run `preview sync` once OpenSearch answers",
-        ) from None
-    for index in moves.values():
-        _delete_quietly(client, index)
-    raise UnavailableError(
-        f"OpenSearch did not move the aliases: {describe_error(failure)}; every alias still "
-        "points at its previous index and the new indices were deleted",
-        hint=_hint_for(failure),
-    )
-
-
-def _delete_unaliased_versions(
-    client: OpenSearch, prefix: str, name: str, alias: str, keep: str, progress: Progress
-) -> list[str]:
-    """Delete older versions of one index, re-reading the live alias first: never its holder."""
-    deleted: list[str] = []
-    try:
-        live = set(_alias_holders(client, alias))
-        for old in _versions(client, prefix, name):
-            if old != keep and old not in live:
-                client.indices.delete(index=old)
-                deleted.append(old)
-    except (OSConnectionError, TransportError) as exc:
-        # The run is published; a leftover version only costs space until the next run.
-        progress(f"warning: could not delete older versions of {alias}: {describe_error(exc)}")
-    return deleted
-
-
-def full_sync_index(
-    spec: IndexSpec,
-    engine: sa.Engine,
-    client: OpenSearch,
-    prefix: str,
-    opts: Options,
-    progress: Progress = stderr_progress,
-) -> IndexResult:
-    """Full rebuild of one index and its alias (a run of one)."""
-    return full_sync([spec], engine, client, prefix, opts, progress)[0]
-
-
-def incremental_sync_index(
-    spec: IndexSpec,
-    engine: sa.Engine,
-    client: OpenSearch,
-    prefix: str,
-    opts: Options,
-    progress: Progress = stderr_progress,
-) -> IndexResult:
-    alias = f"{prefix}{spec.name}"
+def _live_version(spec: IndexSpec, client: OpenSearch, alias: str) -> tuple[str, dict[str, Any]]:
+    """The one index the alias holds and the `_meta` the last run stored on it."""
     if spec.updated_at_column is None:
         raise UsageError(
             f"index {spec.name} has no `updated_at_column`, so it cannot run incrementally",
             hint="add updated_at_column to the spec, or run without --incremental",
         )
-    holders = _alias_holders(client, alias)
+    holders = alias_holders(client, alias)
     if len(holders) != 1:
         raise UsageError(
             f"alias {alias} points to {len(holders)} indices; incremental runs need exactly one",
@@ -626,47 +251,33 @@ def incremental_sync_index(
         )
     index = holders[0]
     mapping = client.indices.get_mapping(index=index)[index]["mappings"]
-    stored = (mapping.get("_meta") or {}).get(META_KEY) or {}
+    return index, (mapping.get("_meta") or {}).get(META_KEY) or {}
+
+
+def incremental_sync_index(spec: IndexSpec, run: _Run) -> IndexResult:
+    client, alias = run.client, f"{run.prefix}{spec.name}"
+    index, stored = _live_version(spec, client, alias)
     since = datetime.fromisoformat(stored["watermark"]) if stored.get("watermark") else None
     result = IndexResult(name=spec.name, alias=alias, index=index, mode="incremental")
     started = time.monotonic()
-    rows, sender, watermark = _load(
-        spec, engine, client, index, since, opts, progress, f"{spec.name} (incremental)"
-    )
+    rows, sender, watermark = run.load(spec, index, since, f"{spec.name} (incremental)")
     result.rows, result.retries = rows, sender.retries
     client.indices.refresh(index=index)
-    if sender.rejected:
-        raise SyncFailed(
-            f"index {spec.name}: OpenSearch rejected {sender.rejected} of {rows} changed "
-            "document(s); the watermark was not advanced. First errors: "
-            + json.dumps(sender.errors, ensure_ascii=False),
-            hint="the mapping does not fit the data: fix the spec and run a full sync",
-            summary={**asdict(result), "errors": sender.errors, "rejected": sender.rejected},
-        )
+    _refuse_rejected(
+        sender,
+        result,
+        f"index {spec.name}: OpenSearch rejected {sender.rejected} of {rows} changed "
+        "document(s); the watermark was not advanced. First errors: ",
+        "the mapping does not fit the data: fix the spec and run a full sync",
+    )
     result.docs = sender.indexed
     new_wm = max((w for w in (since, watermark) if w is not None), default=None)
     meta = _meta(spec, int(stored.get("rows") or 0), new_wm, str(stored.get("built_at")))
     client.indices.put_mapping(index=index, body={"_meta": meta})
     result.watermark = meta[META_KEY]["watermark"]
-    result.seconds = round(time.monotonic() - started, 3)
-    result.rows_per_s = round(rows / result.seconds, 1) if result.seconds else 0.0
-    progress(f"{spec.name} (incremental): {rows} changed rows upserted into {index}")
+    _timed(result, rows, started)
+    run.progress(f"{spec.name} (incremental): {rows} changed rows upserted into {index}")
     return result
-
-
-def _reason(exc: TransportError) -> str:
-    info = exc.info if isinstance(exc.info, dict) else {}
-    err = info.get("error")
-    if isinstance(err, dict):
-        return str(err.get("reason") or err.get("type"))
-    return str(exc.error)
-
-
-def _delete_quietly(client: OpenSearch, index: str) -> None:
-    try:
-        client.indices.delete(index=index, params={"ignore_unavailable": "true"})
-    except Exception as exc:
-        stderr_progress(f"warning: could not delete half-built index {index}: {exc}")
 
 
 def run_sync(
@@ -682,7 +293,7 @@ def run_sync(
 ) -> dict[str, Any]:
     """Sync every index of the spec (or `only` those); returns the JSON-able summary."""
     check_prefix(prefix)
-    opts = opts or Options()
+    run = _Run(engine, client, prefix, opts or Options(), progress)
     wanted = [spec.index(n) for n in only] if only else list(spec.indices)
     for index_spec in wanted:  # every index checked before any is created
         check_against_source(index_spec, describe_source(engine, index_spec))
@@ -691,13 +302,9 @@ def run_sync(
     try:
         if incremental:
             for index_spec in wanted:
-                done.append(
-                    asdict(
-                        incremental_sync_index(index_spec, engine, client, prefix, opts, progress)
-                    )
-                )
+                done.append(asdict(incremental_sync_index(index_spec, run)))
         else:
-            done = [asdict(r) for r in full_sync(wanted, engine, client, prefix, opts, progress)]
+            done = [asdict(r) for r in full_sync(wanted, run)]
     except SyncFailed as exc:
         exc.summary = _summary("failed", prefix, incremental, [*done, exc.summary], started)
         exc.summary["error"] = exc.message
@@ -705,34 +312,9 @@ def run_sync(
     except OSConnectionError as exc:
         raise UnavailableError(
             f"cannot reach OpenSearch: {describe_error(exc)}",
-            hint=_hint_for(exc),
+            hint=hint_for(exc),
         ) from None
     return _summary("ok", prefix, incremental, done, started)
-
-
-def describe_error(exc: BaseException) -> str:
-    """The real cause of an opensearch-py error in a few words ('Connection refused', ...)."""
-    if isinstance(exc, OSConnectionError):
-        text = f"{exc.info!r} {exc.error}"
-        found = re.search(r"\[Errno -?\d+\] ([^'\")(]+)", text)
-        if found:
-            return found.group(1).strip().rstrip(".,")
-        if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
-            return "timed out"
-        if "RemoteDisconnected" in text or "closed connection" in text.lower():
-            return "connection closed without a response"
-        return str(exc.error)[:200]
-    if isinstance(exc, TransportError):
-        return f"HTTP {exc.status_code}: {_reason(exc)}"
-    return str(exc)[:200]
-
-
-def _hint_for(exc: BaseException) -> str:
-    if isinstance(exc, OSConnectionError):
-        return "check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain, then re-run"
-    if isinstance(exc, TransportError) and exc.status_code in (401, 403):
-        return "check the task role and the domain's access policy"
-    return "re-run `preview sync`; the previous indices are still live"
 
 
 def _summary(
@@ -749,17 +331,3 @@ def _summary(
         "rows_per_s": round(rows / seconds, 1) if seconds else 0.0,
         "indices": indices,
     }
-
-
-def delete_prefix(client: OpenSearch, prefix: str) -> list[str]:
-    """Delete every index whose name starts with `prefix` (aliases go with them)."""
-    check_prefix(prefix)
-    try:
-        found = client.indices.get(index=f"{prefix}*", params={"expand_wildcards": "all"})
-    except NotFoundError:
-        return []
-    names = sorted(i for i in found if i.startswith(prefix))
-    # Explicit names, never a wildcard delete: shared domains set destructive_requires_name.
-    for i in range(0, len(names), 50):
-        client.indices.delete(index=",".join(names[i : i + 50]))
-    return names

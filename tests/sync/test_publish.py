@@ -61,7 +61,7 @@ def _rule_on_aliases(action: str, *, reads_fail: bool = False):  # type: ignore[
     state = {"swapped": False}
 
     def rule(method: str, path: str) -> str | None:
-        # The run's first alias add, PUT /<new index>/_alias/<alias> (engine.swap_aliases).
+        # The run's first alias add, PUT /<new index>/_alias/<alias> (aliases.swap_aliases).
         if method == "PUT" and "/_alias/" in path and not state["swapped"]:
             state["swapped"] = True
             return action

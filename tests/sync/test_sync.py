@@ -116,7 +116,7 @@ def test_reader_never_sees_an_empty_or_partial_index(seeded, client, prefix, spe
     """While a rebuild moves the alias, every search sees complete indices only: the old, the
     new, or (for the instant between the two index-scoped alias calls) both, never a missing
     or partially loaded one. POST /_aliases would be atomic but is a cluster-level call a
-    preview's role must not be granted (preview/sync/engine.py, _move_alias)."""
+    preview's role must not be granted (preview/sync/aliases.py, swap_aliases)."""
     alias = f"{prefix}responses"
     _sync(spec, seeded, client, prefix, opts, only=["responses"])
     with seeded.begin() as conn:
