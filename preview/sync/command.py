@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 
 _ENV = "PREVIEW_SYNC_"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _database_url(url: str | None) -> str:
@@ -55,6 +58,37 @@ def _database_url(url: str | None) -> str:
 def _emit(summary: dict[str, Any]) -> None:
     sys.stderr.flush()
     click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@dataclass(frozen=True)
+class _Args:
+    """The options of `preview sync`, as click passes them."""
+
+    spec_path: str | None
+    database_url: str | None
+    opensearch_url: str
+    prefix: str
+    aws_region: str | None
+    incremental: bool
+    delete_prefix: bool
+    only: tuple[str, ...]
+    chunk_size: int
+    parallelism: int
+    batch: int
+
+
+def _bounded(
+    flag: str, low: int, high: int, default: int, help: str, envvar: str | None = None
+) -> Callable[[F], F]:
+    """An integer option within [low, high] whose default shows in --help."""
+    return click.option(
+        flag,
+        type=click.IntRange(low, high),
+        default=default,
+        show_default=True,
+        envvar=envvar,
+        help=help,
+    )
 
 
 @click.command("sync")
@@ -99,42 +133,10 @@ def _emit(summary: dict[str, Any]) -> None:
     help="Delete every index of the prefix (on preview destroy) and exit.",
 )
 @click.option("--index", "only", multiple=True, help="Only this index of the spec (repeatable).")
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(1, 100_000),
-    default=2000,
-    show_default=True,
-    envvar=f"{_ENV}CHUNK_SIZE",
-    help="Documents per _bulk request.",
-)
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 64),
-    default=4,
-    show_default=True,
-    envvar=f"{_ENV}PARALLELISM",
-    help="_bulk requests in flight.",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(100, 1_000_000),
-    default=5000,
-    show_default=True,
-    help="Rows per server-side cursor fetch.",
-)
-def sync(
-    spec_path: str | None,
-    database_url: str | None,
-    opensearch_url: str,
-    prefix: str,
-    aws_region: str | None,
-    incremental: bool,
-    delete_prefix: bool,
-    only: tuple[str, ...],
-    chunk_size: int,
-    parallelism: int,
-    batch: int,
-) -> None:
+@_bounded("--chunk-size", 1, 100_000, 2000, "Documents per _bulk request.", f"{_ENV}CHUNK_SIZE")
+@_bounded("--parallelism", 1, 64, 4, "_bulk requests in flight.", f"{_ENV}PARALLELISM")
+@_bounded("--batch", 100, 1_000_000, 5000, "Rows per server-side cursor fetch.")
+def sync(**given: Any) -> None:
     """Seed a preview's OpenSearch indices from its database (versioned index + alias swap)."""
     from opensearchpy.exceptions import ConnectionError as OSConnectionError
     from opensearchpy.exceptions import TransportError
@@ -142,13 +144,13 @@ def sync(
     from contracts.errors import PreviewError, UnavailableError
     from preview.sync import engine as eng
 
+    args = _Args(**given)
     try:
         try:
-            _run(spec_path, database_url, opensearch_url, prefix, aws_region, incremental,
-                 delete_prefix, only, chunk_size, parallelism, batch)  # fmt: skip
+            _run(args)
         except OSConnectionError as exc:
             raise UnavailableError(
-                f"cannot reach OpenSearch at {opensearch_url}: {exc.error}",
+                f"cannot reach OpenSearch at {args.opensearch_url}: {exc.error}",
                 hint="check PREVIEW_SYNC_OPENSEARCH_URL and network access to the domain",
             ) from None
         except TransportError as exc:
@@ -160,40 +162,28 @@ def sync(
         _emit(exc.summary)
         raise
     except PreviewError as exc:
-        _emit({"status": "failed", "prefix": prefix, "error": exc.message})
+        _emit({"status": "failed", "prefix": args.prefix, "error": exc.message})
         raise
 
 
-def _run(
-    spec_path: str | None,
-    database_url: str | None,
-    opensearch_url: str,
-    prefix: str,
-    aws_region: str | None,
-    incremental: bool,
-    delete_prefix: bool,
-    only: tuple[str, ...],
-    chunk_size: int,
-    parallelism: int,
-    batch: int,
-) -> None:
+def _run(a: _Args) -> None:
     from contracts.errors import UsageError
     from preview.sync import engine as eng
 
-    client = eng.make_client(opensearch_url, aws_region=aws_region, pool=parallelism + 2)
-    if delete_prefix:
-        deleted = eng.delete_prefix(client, eng.check_prefix(prefix))
-        _emit({"status": "ok", "mode": "delete-prefix", "prefix": prefix, "deleted": deleted})
+    client = eng.make_client(a.opensearch_url, aws_region=a.aws_region, pool=a.parallelism + 2)
+    if a.delete_prefix:
+        deleted = eng.delete_prefix(client, eng.check_prefix(a.prefix))
+        _emit({"status": "ok", "mode": "delete-prefix", "prefix": a.prefix, "deleted": deleted})
         return
-    if not spec_path:
+    if not a.spec_path:
         raise UsageError("no sync spec given", hint="pass --spec FILE or set PREVIEW_SYNC_SPEC")
     import sqlalchemy as sa
 
     from preview.sync.spec import load_spec
 
-    spec = load_spec(spec_path)
-    url = _database_url(database_url)
-    source = "PREVIEW_SYNC_DATABASE_URL" if database_url else "PREVIEW_SYNC_DB_* (DB_DRIVER, ...)"
+    spec = load_spec(a.spec_path)
+    url = _database_url(a.database_url)
+    source = "PREVIEW_SYNC_DATABASE_URL" if a.database_url else "PREVIEW_SYNC_DB_* (DB_DRIVER, ...)"
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ModuleNotFoundError, ValueError) as exc:
@@ -201,8 +191,8 @@ def _run(
             f"database URL from {source} is not usable: {' '.join(str(exc).split())}",
             hint="use mysql+pymysql://user:pw@host:3306/db or postgresql+psycopg://...",
         ) from None
-    opts = eng.Options(chunk_size=chunk_size, parallelism=parallelism, batch=batch)
+    opts = eng.Options(chunk_size=a.chunk_size, parallelism=a.parallelism, batch=a.batch)
     summary = eng.run_sync(
-        spec, engine, client, prefix, incremental=incremental, only=only, opts=opts
+        spec, engine, client, a.prefix, incremental=a.incremental, only=a.only, opts=opts
     )
     _emit(summary)
