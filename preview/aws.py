@@ -61,14 +61,14 @@ def _aws_call(what: str, fn: Callable[[], Any]) -> Any:
         raise UnavailableError(f"AWS failed to {what}: {exc}", hint="re-run later") from None
 
 
-class StepFunctionsSmoke:
-    """Start the smoke state machine of a preview and wait for its verdict."""
+class _StateMachine:
+    """Runs one execution of a state machine to its end, and reads its tools task's log."""
 
     def __init__(
         self,
         sfn: Any,
         *,
-        timeout_s: float,
+        timeout_s: float = 900.0,
         logs: Any = None,
         poll_s: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -81,58 +81,79 @@ class StepFunctionsSmoke:
         self.sleep = sleep
         self.clock = clock
 
-    def run(
-        self, state_machine_arn: str, name: str, payload: Mapping[str, Any], log_group: str = ""
-    ) -> SmokeResult:
-        """Run the gate; on failure, name the failing tests from the failed task's log."""
-        safe = execution_name(name)
+    def _execute(
+        self, machine: str, name: str, payload: Mapping[str, Any], what: Mapping[str, str]
+    ) -> tuple[str, Mapping[str, Any] | None]:
+        """(execution ARN, its final description); None when the wait timed out, after stopping
+        the execution. `what` words each call for its error: `start`, `run`, `stopper`."""
         started = _aws_call(
-            "start the smoke state machine",
+            f"start the {what['start']}",
             lambda: self.sfn.start_execution(
-                stateMachineArn=state_machine_arn, name=safe, input=json.dumps(dict(payload))
+                stateMachineArn=machine, name=name, input=json.dumps(dict(payload))
             ),
         )
         arn = started["executionArn"]
         deadline = self.clock() + self.timeout_s
         while True:
             desc = _aws_call(
-                "describe the smoke execution",
-                lambda: self.sfn.describe_execution(executionArn=arn),
+                f"describe the {what['run']}", lambda: self.sfn.describe_execution(executionArn=arn)
             )
             if desc["status"] != "RUNNING":
-                return _verdict(desc, self._task_log(log_group, str(desc.get("cause") or "")))
+                return arn, desc
             if self.clock() >= deadline:
                 _aws_call(
-                    "stop the smoke execution",
+                    f"stop the {what['run']}",
                     lambda: self.sfn.stop_execution(
-                        executionArn=arn, error="Timeout", cause="preview up stopped waiting"
+                        executionArn=arn, error="Timeout", cause=what["stopper"]
                     ),
                 )
-                return SmokeResult(
-                    "TIMED_OUT",
-                    detail=f"no verdict after {self.timeout_s:.0f}s",
-                    execution_arn=arn,
-                )
+                return arn, None
             self.sleep(self.poll_s)
+
+    def _log_events(self, log_group: str, task_arn: str, **extra: Any) -> list[Any] | None:
+        """The latest events of the tools task's stream; None when there is none to read."""
+        if self.logs is None or not log_group:
+            return None
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            events: list[Any] = self.logs.get_log_events(
+                logGroupName=log_group,
+                logStreamName=tools_log_stream(task_arn),
+                startFromHead=False,
+                **extra,
+            )["events"]
+        except (BotoCoreError, ClientError):
+            return None
+        return events
+
+
+class StepFunctionsSmoke(_StateMachine):
+    """Start the smoke state machine of a preview and wait for its verdict."""
+
+    _WHAT = {
+        "start": "smoke state machine",
+        "run": "smoke execution",
+        "stopper": "preview up stopped waiting",
+    }
+
+    def run(
+        self, state_machine_arn: str, name: str, payload: Mapping[str, Any], log_group: str = ""
+    ) -> SmokeResult:
+        """Run the gate; on failure, name the failing tests from the failed task's log."""
+        arn, desc = self._execute(state_machine_arn, execution_name(name), payload, self._WHAT)
+        if desc is None:
+            return SmokeResult(
+                "TIMED_OUT", detail=f"no verdict after {self.timeout_s:.0f}s", execution_arn=arn
+            )
+        return _verdict(desc, self._task_log(log_group, str(desc.get("cause") or "")))
 
     def _task_log(self, log_group: str, cause: str) -> list[str]:
         """The log lines of the tools task a failed step names (Step Functions keeps only its
         exit code); empty when there is none or it cannot be read: the verdict stands without."""
         task = _TASK_ARN.search(cause)
-        if self.logs is None or not log_group or task is None:
-            return []
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            events = self.logs.get_log_events(
-                logGroupName=log_group,
-                logStreamName=tools_log_stream(task.group(0)),
-                startFromHead=False,
-                limit=200,
-            )["events"]
-        except (BotoCoreError, ClientError):
-            return []
-        return [str(e["message"]) for e in events]
+        events = self._log_events(log_group, task.group(0), limit=200) if task else None
+        return [str(e["message"]) for e in events or []]
 
 
 def execution_name(name: str) -> str:
@@ -189,7 +210,7 @@ class TaggingResources:
         return result
 
 
-class StateMachineIndexCleanup:
+class StateMachineIndexCleanup(_StateMachine):
     """Deletes a preview's search indices from inside its VPC.
 
     The domain is VPC-only and `preview down` runs on a GitHub-hosted runner (public internet),
@@ -200,22 +221,11 @@ class StateMachineIndexCleanup:
     APIs). Returns how many indices the task says it deleted (None: its log was unreadable).
     """
 
-    def __init__(
-        self,
-        sfn: Any,
-        *,
-        logs: Any = None,
-        timeout_s: float = 900.0,
-        poll_s: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.sfn = sfn
-        self.logs = logs
-        self.timeout_s = timeout_s
-        self.poll_s = poll_s
-        self.sleep = sleep
-        self.clock = clock
+    _WHAT = {
+        "start": "index cleanup",
+        "run": "index cleanup",
+        "stopper": "preview down stopped waiting",
+    }
 
     def delete(self, pr: int, outputs: Mapping[str, Any]) -> int | None:
         machine = str(outputs.get("stateMachineArn") or "")
@@ -225,33 +235,12 @@ class StateMachineIndexCleanup:
                 hint="delete the indices pr-<N>-* from inside the VPC by hand",
             )
         name = execution_name(f"cleanup-pr-{pr}-{time.time_ns()}")
-        started = _aws_call(
-            "start the index cleanup",
-            lambda: self.sfn.start_execution(
-                stateMachineArn=machine, name=name, input=json.dumps(CLEANUP_INPUT)
-            ),
-        )
-        arn = started["executionArn"]
-        deadline = self.clock() + self.timeout_s
-        while True:
-            desc = _aws_call(
-                "describe the index cleanup", lambda: self.sfn.describe_execution(executionArn=arn)
+        arn, desc = self._execute(machine, name, CLEANUP_INPUT, self._WHAT)
+        if desc is None:
+            raise UnavailableError(
+                f"deleting the search indices of pr-{pr} gave no verdict in {self.timeout_s:.0f}s",
+                hint=f"see execution {arn}",
             )
-            if desc["status"] != "RUNNING":
-                break
-            if self.clock() >= deadline:
-                _aws_call(
-                    "stop the index cleanup",
-                    lambda: self.sfn.stop_execution(
-                        executionArn=arn, error="Timeout", cause="preview down stopped waiting"
-                    ),
-                )
-                raise UnavailableError(
-                    f"deleting the search indices of pr-{pr} gave no verdict in "
-                    f"{self.timeout_s:.0f}s",
-                    hint=f"see execution {arn}",
-                )
-            self.sleep(self.poll_s)
         if desc["status"] != "SUCCEEDED":
             verdict = _verdict(desc)
             raise UnavailableError(
@@ -263,21 +252,11 @@ class StateMachineIndexCleanup:
 
     def _deleted(self, log_group: str, desc: Mapping[str, Any]) -> int | None:
         """The count from the task's last stdout line (`preview sync` prints a JSON summary)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             task = json.loads(desc.get("output") or "{}")[CLEANUP_STEP]["TaskArn"]
         except (KeyError, TypeError, ValueError):
             return None
-        if self.logs is None or not log_group:
-            return None
-        try:
-            events = self.logs.get_log_events(
-                logGroupName=log_group, logStreamName=tools_log_stream(task), startFromHead=False
-            )["events"]
-        except (BotoCoreError, ClientError):
-            return None
-        for event in reversed(events):
+        for event in reversed(self._log_events(log_group, task) or []):
             try:
                 summary = json.loads(str(event["message"]))
             except ValueError:

@@ -22,8 +22,8 @@ from preview.automation import (
     StackNotFound,
     StackSummary,
     TransientError,
-    _config_text,
 )
+from preview.automation.workspace import config_text
 from preview.domain import DeleteOutcome, TaggedResource
 from preview.report import QueuedPR, QueueEntry, SmokeResult, queue_entry
 
@@ -157,7 +157,7 @@ class FakeAutomation:
             self.stacks[stack] = FakeStack(stack)
         st = self._enter("up", stack)
         # Stored as Pulumi stores config: strings, structured values JSON-encoded.
-        st.config = {k: _config_text(v) for k, v in config.items()}
+        st.config = {k: config_text(v) for k, v in config.items()}
         st.resources = [f"arn:aws:fake:::{stack}/r{i}" for i in range(4)]
         st.outputs = {
             "url": f"https://{stack}.preview.example.com",

@@ -1,4 +1,5 @@
-"""Fixtures of the real-engine tests: the Pulumi CLI, a moto S3 server, backends, adapters.
+"""Fixtures of the real-engine tests: the Pulumi CLI, a moto S3 server, backends, adapters,
+and the `world` of stacks the adapter tests share (tests/engine/world.py).
 
 Every test module here sets `pytestmark = pytest.mark.engine` (`pytest -m engine` runs them
 alone). The CLI comes from
@@ -12,13 +13,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from contracts.constants import PROJECT
 from preview.automation import Program, PulumiAutomation
-from tests.engine.services import REGION, MotoServer, ServiceError, find_pulumi, start_moto
+from tests.engine.services import (
+    REGION,
+    MotoServer,
+    ServiceError,
+    find_pulumi,
+    moto_client,
+    start_moto,
+)
+from tests.engine.world import World, preview_config, preview_program, staging_program
 
-PROJECT = "preview-platform"
 PASSPHRASE = "engine-tests-passphrase"
 
 
@@ -116,12 +124,21 @@ def make_backend(
         state.mkdir()
         return Backend(kind, f"file://{state}", env, pulumi_command)
     server = moto()
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=server.url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    s3.create_bucket(Bucket=bucket)
+    moto_client("s3", server.url).create_bucket(Bucket=bucket)
     return Backend(kind, server.backend_url(bucket), {**env, **AWS_TEST_ENV}, pulumi_command)
+
+
+@pytest.fixture(scope="package", params=["file", "s3"])
+def world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pulumi_command: Any,
+) -> Iterator[World]:
+    moto = lambda: request.getfixturevalue("moto_s3")  # noqa: E731 - started only for s3
+    backend = make_backend(
+        request.param, tmp_path_factory.mktemp("backend"), moto, pulumi_command, "engine-state"
+    )
+    lines: list[str] = []
+    staging = backend.automation(staging_program).up("staging", {}, lines.append)
+    pr12 = backend.automation(preview_program).up("pr-12", preview_config(12), lines.append)
+    yield World(backend, staging, pr12, lines)

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.services._process import free_port, tail
 
@@ -29,6 +30,19 @@ REGION = "us-east-1"
 
 class ServiceError(RuntimeError):
     pass
+
+
+def moto_client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client of a moto server, with the test credentials moto accepts."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def find_pulumi() -> Path:
