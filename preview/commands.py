@@ -8,7 +8,8 @@ turned into exit codes by the funnel in preview/cli.py.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +21,12 @@ def _echo(line: str) -> None:
     from preview.console import echo
 
     echo(line)
+
+
+def _echo_json(items: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line (`--json`), in order."""
+    for item in items:
+        _echo(json.dumps(item))
 
 
 def _settings(*, need_backend: bool = False) -> Settings:
@@ -122,20 +129,18 @@ def ls(as_json: bool) -> None:
     now = datetime.now(UTC)
     rows = list_previews(deps)
     if as_json:
-        for p in rows:
-            _echo(
-                json.dumps(
-                    {
-                        "pr": p.pr,
-                        "sha": p.sha,
-                        "updated_at": p.updated_at.isoformat() if p.updated_at else None,
-                        "expires_at": p.expires_at.isoformat() if p.expires_at else None,
-                        "url": p.url,
-                        "smoke": p.smoke,
-                        "cost_per_day_usd": p.cost_per_day_usd,
-                    }
-                )
-            )
+        _echo_json(
+            {
+                "pr": p.pr,
+                "sha": p.sha,
+                "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+                "expires_at": p.expires_at.isoformat() if p.expires_at else None,
+                "url": p.url,
+                "smoke": p.smoke,
+                "cost_per_day_usd": p.cost_per_day_usd,
+            }
+            for p in rows
+        )
         _ls_pool(settings, int(now.timestamp()), as_json=True)
         return
     _echo(table(*ls_table(rows, now)))
@@ -156,17 +161,10 @@ def _ls_pool(settings: Settings, now: int, *, as_json: bool = False) -> None:
         _echo(f"note: warm pool not listed ({exc.message})")
         return
     if as_json:
-        for s in slots:
-            _echo(
-                json.dumps(
-                    {
-                        "slot": s.slot,
-                        "state": s.state,
-                        "claim_pr": s.claim_pr,
-                        "age_s": now - s.created_at,
-                    }
-                )
-            )
+        _echo_json(
+            {"slot": s.slot, "state": s.state, "claim_pr": s.claim_pr, "age_s": now - s.created_at}
+            for s in slots
+        )
         return
     from preview.tables import table as render
 
