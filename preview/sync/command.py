@@ -77,6 +77,11 @@ class _Args:
     batch: int
 
 
+def _env_option(*decls: str, env: str, help: str, **kwargs: Any) -> Callable[[F], F]:
+    """An option also read from PREVIEW_SYNC_<env>, which its help line names."""
+    return click.option(*decls, envvar=f"{_ENV}{env}", help=f"{help} [env {_ENV}{env}]", **kwargs)
+
+
 def _bounded(
     flag: str, low: int, high: int, default: int, help: str, envvar: str | None = None
 ) -> Callable[[F], F]:
@@ -92,35 +97,26 @@ def _bounded(
 
 
 @click.command("sync")
-@click.option(
+@_env_option(
     "--spec",
     "spec_path",
-    envvar=f"{_ENV}SPEC",
+    env="SPEC",
     type=click.Path(dir_okay=False),
-    help="Sync spec YAML (indices, sources, mappings). [env PREVIEW_SYNC_SPEC]",
+    help="Sync spec YAML (indices, sources, mappings).",
 )
-@click.option(
-    "--database-url",
-    envvar=f"{_ENV}DATABASE_URL",
-    help="SQLAlchemy URL of the source database. [env PREVIEW_SYNC_DATABASE_URL]",
-)
-@click.option(
-    "--opensearch-url",
-    envvar=f"{_ENV}OPENSEARCH_URL",
-    required=True,
-    help="OpenSearch endpoint. [env PREVIEW_SYNC_OPENSEARCH_URL]",
-)
-@click.option(
+@_env_option("--database-url", env="DATABASE_URL", help="SQLAlchemy URL of the source database.")
+@_env_option("--opensearch-url", env="OPENSEARCH_URL", required=True, help="OpenSearch endpoint.")
+@_env_option(
     "--prefix",
-    envvar=f"{_ENV}INDEX_PREFIX",
+    env="INDEX_PREFIX",
     required=True,
-    help="Index/alias prefix of this preview, e.g. pr-12-. [env PREVIEW_SYNC_INDEX_PREFIX]",
+    help="Index/alias prefix of this preview, e.g. pr-12-.",
 )
-@click.option(
+@_env_option(
     "--aws-region",
-    envvar=f"{_ENV}AWS_REGION",
+    env="AWS_REGION",
     default=None,
-    help="Sign requests with SigV4 for this region. [env PREVIEW_SYNC_AWS_REGION]",
+    help="Sign requests with SigV4 for this region.",
 )
 @click.option(
     "--incremental",
