@@ -16,22 +16,12 @@ import pytest
 
 from preview.synth.harness import Synth, synthesize
 from tests.constraints import rules
-from tests.infra.conftest import preview_config, stack_file
+from tests.infra.conftest import OIDC_PROTECTION, preview_config, stack_file
 
-OIDC = {
-    "mode": "oidc",
-    "oidc": {
-        "issuer": "https://login.example.com",
-        "authorizationEndpoint": "https://login.example.com/authorize",
-        "tokenEndpoint": "https://login.example.com/token",
-        "userInfoEndpoint": "https://login.example.com/userinfo",
-        "clientId": "preview-client",
-    },
-}
 PROTECTIONS: dict[str, dict[str, Any]] = {
     "public": {"mode": "public"},
     "ipAllowlist": {"mode": "ipAllowlist", "cidrs": ["198.51.100.0/24", "203.0.113.7/32"]},
-    "oidc": OIDC,
+    "oidc": OIDC_PROTECTION,
 }
 # Short, long and the largest PR numbers: names grow with the number.
 PRS = (7, 4321, 987_654_321)

@@ -20,6 +20,7 @@ from tests.engine.world import (
     preview_program,
     state_text,
 )
+from tests.infra.conftest import OIDC_PROTECTION
 
 pytestmark = pytest.mark.engine
 
@@ -73,16 +74,7 @@ def test_oidc_secret_reaches_a_new_stack_encrypted_at_up_time(world: World, tmp_
     from tests.cli.fakes import FakeReporter
 
     doc = yaml.safe_load((ROOT / "preview.yaml").read_text())
-    doc["config"]["preview-platform:urlProtection"] = {
-        "mode": "oidc",
-        "oidc": {
-            "issuer": "https://login.example.com",
-            "authorizationEndpoint": "https://login.example.com/authorize",
-            "tokenEndpoint": "https://login.example.com/token",
-            "userInfoEndpoint": "https://login.example.com/userinfo",
-            "clientId": "preview-app",
-        },
-    }
+    doc["config"]["preview-platform:urlProtection"] = OIDC_PROTECTION
     template = tmp_path / "preview.yaml"
     template.write_text(yaml.safe_dump(doc))
 

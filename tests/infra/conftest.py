@@ -11,6 +11,17 @@ import yaml
 from preview.synth.harness import Synth, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
+# A valid `urlProtection` of mode oidc, for tests that need one.
+OIDC_PROTECTION: dict[str, Any] = {
+    "mode": "oidc",
+    "oidc": {
+        "issuer": "https://login.example.com",
+        "authorizationEndpoint": "https://login.example.com/authorize",
+        "tokenEndpoint": "https://login.example.com/token",
+        "userInfoEndpoint": "https://login.example.com/userinfo",
+        "clientId": "preview-client",
+    },
+}
 
 
 def stack_file(name: str) -> dict[str, Any]:
