@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from preview import aws
 from preview.domain import TaggedResource
@@ -19,182 +16,23 @@ from preview.reap import reap
 from preview.strays import Arn, StrayDeleter
 from tests.cli.conftest import REGION
 from tests.cli.fakes import Clock, FakeAutomation, FakeReporter
-
-ORPHAN, LIVE = 41, 42
-
-
-def _tags(pr: int) -> dict[str, str]:
-    return {
-        "preview:pr": str(pr),
-        "preview:sha": "abcdef1",
-        "preview:expires-at": "2030-01-11T12:00:00Z",
-        "managed-by": "preview-platform",
-    }
-
-
-def _kv(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
-    return [{key: k, value: v} for k, v in tags.items()]
-
-
-def _lambda_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", "def handler(event, context):\n    return 200\n")
-    return buf.getvalue()
-
-
-def _preview(pr: int) -> None:
-    """What a preview stack creates, tagged like one, without the stack."""
-    tags, name = _tags(pr), f"pp-pr-{pr}"
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
-    sg = ec2.create_security_group(
-        GroupName=f"{name}-svc",
-        Description="preview",
-        VpcId=vpc["VpcId"],
-        TagSpecifications=[{"ResourceType": "security-group", "Tags": _kv(tags)}],
-    )["GroupId"]
-
-    elb = boto3.client("elbv2", region_name=REGION)
-    lb = elb.create_load_balancer(
-        Name=f"{name}-alb", Subnets=subnets, SecurityGroups=[sg], Tags=_kv(tags)
-    )["LoadBalancers"][0]["LoadBalancerArn"]
-    tg = elb.create_target_group(
-        Name=f"{name}-tg",
-        Protocol="HTTP",
-        Port=8000,
-        VpcId=vpc["VpcId"],
-        TargetType="ip",
-        Tags=_kv(tags),
-    )["TargetGroups"][0]["TargetGroupArn"]
-    elb.create_listener(
-        LoadBalancerArn=lb,
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-        Tags=_kv(tags),
-    )
-
-    rds = boto3.client("rds", region_name=REGION)
-    rds.create_db_cluster(
-        DBClusterIdentifier=f"{name}-db",
-        Engine="aurora-postgresql",
-        MasterUsername="app",
-        MasterUserPassword="not-a-secret-1",
-        Tags=_kv(tags),
-    )
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{name}-db-1",
-        DBClusterIdentifier=f"{name}-db",
-        Engine="aurora-postgresql",
-        DBInstanceClass="db.t4g.medium",
-        Tags=_kv(tags),
-    )
-
-    iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(
-        RoleName=f"{name}-fn",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        Tags=_kv(tags),
-    )["Role"]["Arn"]
-    boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName=f"{name}-health",
-        Runtime="python3.12",
-        Role=role,
-        Handler="index.handler",
-        Code={"ZipFile": _lambda_zip()},
-        Tags=tags,
-    )
-    boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-        name=f"{name}-smoke",
-        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
-        roleArn=role,
-        tags=_kv(tags, "key", "value"),
-    )
-    boto3.client("logs", region_name=REGION).create_log_group(
-        logGroupName=f"/preview-platform/pr-{pr}/app", tags=tags
-    )
-
-    ecs = boto3.client("ecs", region_name=REGION)
-    cluster = ecs.create_cluster(clusterName=name, tags=_kv(tags, "key", "value"))["cluster"]
-    taskdef = ecs.register_task_definition(
-        family=f"{name}-app",
-        containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}],
-        tags=_kv(tags, "key", "value"),
-    )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_service(
-        cluster=cluster["clusterArn"],
-        serviceName=f"{name}-app",
-        taskDefinition=taskdef,
-        desiredCount=1,
-        tags=_kv(tags, "key", "value"),
-    )
-
-    boto3.client("sns", region_name=REGION).create_topic(Name=f"{name}-alarms", Tags=_kv(tags))
-    boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name=f"{name}/db", SecretString="x", Tags=_kv(tags)
-    )
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=f"/{name}/url", Value="https://x", Type="String", Tags=_kv(tags)
-    )
-    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
-        AlarmName=f"{name}-5xx",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=_kv(tags),
-    )
-
-
-def _staging() -> str:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    return str(
-        ec2.create_security_group(
-            GroupName="pp-staging-search",
-            Description="staging",
-            VpcId=vpc,
-            TagSpecifications=[
-                {"ResourceType": "security-group", "Tags": _kv({"environment": "staging"})}
-            ],
-        )["GroupId"]
-    )
-
-
-class Recorder:
-    """A client factory that records every API operation, in order, across services."""
-
-    def __init__(self) -> None:
-        self.ops: list[str] = []
-        self.faults: dict[str, list[str]] = {}  # operation -> error codes to raise, in turn
-
-    def __call__(self, service: str, region: str) -> Any:
-        c = aws.client(service, region)
-        c.meta.events.register("before-call.*.*", self._record)
-        return c
-
-    def _record(self, model: Any, **_: Any) -> None:
-        self.ops.append(model.name)
-        if self.faults.get(model.name):
-            code = self.faults[model.name].pop(0)
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, model.name)
-
-
-def _tagged(pr: int) -> set[str]:
-    found = aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)).find()
-    return {r.arn for r in found if r.pr == pr}
+from tests.cli.stray_world import (
+    LIVE,
+    ORPHAN,
+    Recorder,
+    kv,
+    preview_resources,
+    staging_group,
+    tagged_arns,
+    tags_of,
+)
 
 
 @pytest.fixture
 def reap_deps(moto: None, clock: Clock, make_deps: Callable[..., Deps]) -> Deps:
     """No stacks at all; PR 42 open, PR 41 closed; real tagging API and deleter on moto."""
-    _preview(ORPHAN)
-    _preview(LIVE)
+    preview_resources(ORPHAN)
+    preview_resources(LIVE)
     return make_deps(
         automation=FakeAutomation(clock),
         reporter=FakeReporter({LIVE}),
@@ -205,7 +43,7 @@ def reap_deps(moto: None, clock: Clock, make_deps: Callable[..., Deps]) -> Deps:
 
 def test_moto_lists_the_preview_types_the_test_relies_on(reap_deps: Deps) -> None:
     """The fixture is realistic: the tagging API reports a dozen kinds of preview resource."""
-    kinds = {(a.service, a.kind) for a in map(Arn.parse, _tagged(ORPHAN))}
+    kinds = {(a.service, a.kind) for a in map(Arn.parse, tagged_arns(ORPHAN))}
     assert {
         ("elasticloadbalancing", "loadbalancer"),
         ("elasticloadbalancing", "targetgroup"),
@@ -222,12 +60,12 @@ def test_moto_lists_the_preview_types_the_test_relies_on(reap_deps: Deps) -> Non
 
 def test_reap_deletes_an_orphans_strays_and_nothing_else(reap_deps: Deps) -> None:
     """After reap: nothing tagged 41 is left; every 42 resource and staging's group remain."""
-    live_before = _tagged(LIVE)
-    staging = _staging()
-    orphan_before = _tagged(ORPHAN)
+    live_before = tagged_arns(LIVE)
+    staging = staging_group()
+    orphan_before = tagged_arns(ORPHAN)
     result = reap(reap_deps)
-    assert _tagged(ORPHAN) == set() and result.leftovers == []
-    assert _tagged(LIVE) == live_before
+    assert tagged_arns(ORPHAN) == set() and result.leftovers == []
+    assert tagged_arns(LIVE) == live_before
     ec2 = boto3.client("ec2", region_name=REGION)
     assert ec2.describe_security_groups(GroupIds=[staging])["SecurityGroups"]
     deleted = {r.detail for r in result.rows if r.action == "deleted"}
@@ -251,10 +89,10 @@ def test_dependants_are_deleted_before_what_they_use(reap_deps: Deps) -> None:
 
 def test_dry_run_lists_each_arn_and_deletes_nothing(reap_deps: Deps) -> None:
     """--dry-run: a `would delete` row per ARN of the orphan, and everything still there."""
-    before = _tagged(ORPHAN)
+    before = tagged_arns(ORPHAN)
     result = reap(reap_deps, dry_run=True)
     assert {r.detail for r in result.rows if r.action == "would delete"} == before
-    assert _tagged(ORPHAN) == before
+    assert tagged_arns(ORPHAN) == before
     ops = reap_deps.strays.make_client.ops  # type: ignore[union-attr]
     assert not [op for op in ops if not op.startswith(("Describe", "List", "Get"))]
 
@@ -268,24 +106,24 @@ def test_rerun_after_a_partial_failure_converges(reap_deps: Deps) -> None:
     failed = {r.detail.split(": ")[0] for r in first.rows if r.action == "failed"}
     assert any(":loadbalancer/" in arn for arn in failed)
     assert any(":targetgroup/" in arn for arn in failed)  # ResourceInUse, retried, then given up
-    assert _tagged(ORPHAN) == failed
+    assert tagged_arns(ORPHAN) == failed
     second = reap(reap_deps)
-    assert _tagged(ORPHAN) == set() and second.leftovers == []
+    assert tagged_arns(ORPHAN) == set() and second.leftovers == []
     assert not [r for r in second.rows if r.action == "failed"]
 
 
 def test_a_busy_security_group_is_retried_with_backoff(moto: None) -> None:
     """DependencyViolation (ENIs of a just-deleted load balancer) is waited out, then deleted."""
-    _preview(ORPHAN)
+    preview_resources(ORPHAN)
     slept: list[float] = []
     recorder = Recorder()
     recorder.faults["DeleteSecurityGroup"] = ["DependencyViolation", "DependencyViolation"]
-    sg = next(a for a in _tagged(ORPHAN) if ":security-group/" in a)
+    sg = next(a for a in tagged_arns(ORPHAN) if ":security-group/" in a)
     (outcome,) = StrayDeleter(REGION, client=recorder, sleep=slept.append).delete(
         [TaggedResource(sg, ORPHAN, None)]
     )
     assert outcome.action == "deleted" and slept == [10.0, 20.0]
-    assert sg not in _tagged(ORPHAN)
+    assert sg not in tagged_arns(ORPHAN)
 
 
 def test_a_protected_cluster_is_reported_never_unprotected(moto: None) -> None:
@@ -297,7 +135,7 @@ def test_a_protected_cluster_is_reported_never_unprotected(moto: None) -> None:
         MasterUsername="app",
         MasterUserPassword="not-a-secret-1",
         DeletionProtection=True,
-        Tags=_kv(_tags(ORPHAN)),
+        Tags=kv(tags_of(ORPHAN)),
     )["DBCluster"]["DBClusterArn"]
     recorder = Recorder()
     (outcome,) = StrayDeleter(REGION, client=recorder).delete([TaggedResource(arn, ORPHAN, None)])
@@ -382,7 +220,7 @@ def test_a_preview_rule_on_a_staging_group_goes_alone(moto: None) -> None:
     """The PR's ingress rule on staging's search group is revoked; the group and its other
     rules stay (the rule is the preview's, the group is not)."""
     ec2 = boto3.client("ec2", region_name=REGION)
-    group = _staging()
+    group = staging_group()
 
     def rule(port: int, tags: dict[str, str]) -> str:
         return str(
@@ -396,11 +234,11 @@ def test_a_preview_rule_on_a_staging_group_goes_alone(moto: None) -> None:
                         "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
                     }
                 ],
-                TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": _kv(tags)}],
+                TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": kv(tags)}],
             )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
         )
 
-    mine, theirs = rule(443, _tags(ORPHAN)), rule(9200, {"environment": "staging"})
+    mine, theirs = rule(443, tags_of(ORPHAN)), rule(9200, {"environment": "staging"})
     arn = f"arn:aws:ec2:{REGION}:123456789012:security-group-rule/{mine}"
     (outcome,) = StrayDeleter(REGION).delete([TaggedResource(arn, ORPHAN, None)])
     assert outcome.action == "deleted"
