@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from tests.cli.github_render import Rendering
 
 
 @dataclass
@@ -27,6 +30,19 @@ class Fault:
     headers: dict[str, str]
     body: dict[str, Any]
     times: int
+
+
+NOT_FOUND: tuple[int, Any] = (404, {"message": "Not Found"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as an endpoint sees it: the method, the path match, query and JSON body."""
+
+    method: str
+    match: re.Match[str]
+    query: dict[str, list[str]]
+    body: Any
 
 
 @dataclass
@@ -114,7 +130,7 @@ class GitHubDouble:
         return out
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Rendering, BaseHTTPRequestHandler):
     double: GitHubDouble
     protocol_version = "HTTP/1.1"
 
@@ -165,173 +181,175 @@ class _Handler(BaseHTTPRequestHandler):
             d.state.log.append((method, url.path, status))
         self._send(status, body, self.extra_headers)
 
-    def _base(self) -> str:
-        s = self.double.state
-        return f"{self.double.url}/repos/{s.owner}/{s.repo}"
-
     def _route(
-        self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
         s = self.double.state
         base = f"/repos/{s.owner}/{s.repo}"
         if not path.startswith(base):
-            return 404, {"message": "Not Found"}
+            return NOT_FOUND
         rest = path[len(base) :]
-        if m := re.fullmatch(r"/issues/(\d+)", rest):
-            n = int(m.group(1))
-            pull = s.pulls.get(n)
-            if pull is None:
-                return 200, {"number": n, "url": f"{self._base()}/issues/{n}", "id": n}
-            return 200, self._issue(pull)
-        if rest == "/issues":
-            want = query.get("state", ["open"])[0]
-            need = set(query.get("labels", [""])[0].split(",")) - {""}
-            found = [
-                p
-                for _, p in sorted(s.pulls.items())
-                if want in ("all", p["state"]) and need <= set(p["labels"])
-            ]
-            return 200, [self._issue(p) for p in found]
-        if m := re.fullmatch(r"/issues/(\d+)/labels", rest):
-            pull = s.pulls[int(m.group(1))]
-            # GitHub adds a label unknown to the repository to it on the fly.
-            for name in body if isinstance(body, list) else body.get("labels", []):
-                s.labels.setdefault(name, {"name": name, "color": "ededed", "description": ""})
-                if name not in pull["labels"]:
-                    pull["labels"].append(name)
-            return 200, [self._label(n) for n in pull["labels"]]
-        if m := re.fullmatch(r"/issues/(\d+)/labels/(.+)", rest):
-            pull = s.pulls[int(m.group(1))]
-            name = unquote(m.group(2))
+        for pattern, endpoint in _ENDPOINTS:
+            if m := pattern.fullmatch(rest):
+                return endpoint(self, Call(method, m, query, body))
+        return NOT_FOUND
+
+    # --- endpoints (routed by _ENDPOINTS below) -----------------------------------------------
+
+    def _issue_get(self, c: Call) -> tuple[int, Any]:
+        n = int(c.match.group(1))
+        pull = self.double.state.pulls.get(n)
+        if pull is None:
+            return 200, {"number": n, "url": f"{self._base()}/issues/{n}", "id": n}
+        return 200, self._issue(pull)
+
+    def _issues_list(self, c: Call) -> tuple[int, Any]:
+        want = c.query.get("state", ["open"])[0]
+        need = set(c.query.get("labels", [""])[0].split(",")) - {""}
+        found = [
+            p
+            for _, p in sorted(self.double.state.pulls.items())
+            if want in ("all", p["state"]) and need <= set(p["labels"])
+        ]
+        return 200, [self._issue(p) for p in found]
+
+    def _labels_add(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        pull = s.pulls[int(c.match.group(1))]
+        # GitHub adds a label unknown to the repository to it on the fly.
+        for name in c.body if isinstance(c.body, list) else c.body.get("labels", []):
+            s.labels.setdefault(name, {"name": name, "color": "ededed", "description": ""})
             if name not in pull["labels"]:
-                return 404, {"message": "Label does not exist"}
-            pull["labels"].remove(name)
-            return 200, [self._label(n) for n in pull["labels"]]
-        if rest == "/labels" and method == "POST":
-            if body["name"] in s.labels:
-                return 422, {"message": "Validation Failed"}
-            s.labels[body["name"]] = {"description": "", **body}
-            return 201, self._label(body["name"])
-        if m := re.fullmatch(r"/labels/(.+)", rest):
-            name = unquote(m.group(1))
-            return (200, self._label(name)) if name in s.labels else (404, {"message": "Not Found"})
-        if rest == "/actions/runs":
-            sha = query.get("head_sha", [None])[0]
-            runs = [r for r in s.runs.values() if sha in (None, r["head_sha"])]
-            items = [self._run(r) for r in sorted(runs, key=_id, reverse=True)]
-            return 200, {"total_count": len(items), "workflow_runs": items}
-        if m := re.fullmatch(r"/actions/runs/(\d+)(/rerun)?", rest):
-            run = s.runs.get(int(m.group(1)))
-            if run is None:
-                return 404, {"message": "Not Found"}
-            if m.group(2) and method == "POST":
-                s.reruns.append(run["id"])
-                return 201, {}
-            return 200, self._run(run)
-        if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
-            n = int(m.group(1))
-            if method == "GET":
-                ours = sorted((c for c in s.comments.values() if c["issue"] == n), key=_id)
-                return 200, [self._comment(c) for c in ours]
+                pull["labels"].append(name)
+        return 200, [self._label(n) for n in pull["labels"]]
+
+    def _label_remove(self, c: Call) -> tuple[int, Any]:
+        pull = self.double.state.pulls[int(c.match.group(1))]
+        name = unquote(c.match.group(2))
+        if name not in pull["labels"]:
+            return 404, {"message": "Label does not exist"}
+        pull["labels"].remove(name)
+        return 200, [self._label(n) for n in pull["labels"]]
+
+    def _label_create(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        if c.method != "POST":
+            return NOT_FOUND
+        if c.body["name"] in s.labels:
+            return 422, {"message": "Validation Failed"}
+        s.labels[c.body["name"]] = {"description": "", **c.body}
+        return 201, self._label(c.body["name"])
+
+    def _label_get(self, c: Call) -> tuple[int, Any]:
+        name = unquote(c.match.group(1))
+        return (200, self._label(name)) if name in self.double.state.labels else NOT_FOUND
+
+    def _runs_list(self, c: Call) -> tuple[int, Any]:
+        sha = c.query.get("head_sha", [None])[0]
+        runs = [r for r in self.double.state.runs.values() if sha in (None, r["head_sha"])]
+        items = [self._run(r) for r in sorted(runs, key=_id, reverse=True)]
+        return 200, {"total_count": len(items), "workflow_runs": items}
+
+    def _run_get_or_rerun(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        run = s.runs.get(int(c.match.group(1)))
+        if run is None:
+            return NOT_FOUND
+        if c.match.group(2) and c.method == "POST":
+            s.reruns.append(run["id"])
+            return 201, {}
+        return 200, self._run(run)
+
+    def _comments(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        n = int(c.match.group(1))
+        if c.method == "GET":
+            ours = sorted((x for x in s.comments.values() if x["issue"] == n), key=_id)
+            return 200, [self._comment(x) for x in ours]
+        s.next_id += 1
+        s.comments[s.next_id] = {"id": s.next_id, "issue": n, "body": c.body["body"]}
+        return 201, self._comment(s.comments[s.next_id])
+
+    def _comment_by_id(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        cid = int(c.match.group(1))
+        if cid not in s.comments:
+            return NOT_FOUND
+        if c.method == "DELETE":
+            del s.comments[cid]
+            return 204, None
+        if c.method == "PATCH":
+            s.comments[cid]["body"] = c.body["body"]
+        return 200, self._comment(s.comments[cid])
+
+    def _pulls_list(self, c: Call) -> tuple[int, Any]:
+        want = c.query.get("state", ["open"])[0]
+        state = self.double.state
+        pulls = [p for n, p in sorted(state.pulls.items()) if want in ("all", p["state"])]
+        # Paginated like GitHub: per_page (default 30) and a Link header to the next page.
+        page = int(c.query.get("page", ["1"])[0])
+        per_page = int(c.query.get("per_page", ["30"])[0])
+        chunk = pulls[(page - 1) * per_page : page * per_page]
+        if page * per_page < len(pulls):
+            nxt = f"{self._base()}/pulls?state={want}&per_page={per_page}&page={page + 1}"
+            self.extra_headers["Link"] = f'<{nxt}>; rel="next"'
+        return 200, [self._pull(p) for p in chunk]
+
+    def _pull_get(self, c: Call) -> tuple[int, Any]:
+        pull = self.double.state.pulls.get(int(c.match.group(1)))
+        return (200, self._pull(pull)) if pull else NOT_FOUND
+
+    def _deployments(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        if c.method == "POST":
             s.next_id += 1
-            s.comments[s.next_id] = {"id": s.next_id, "issue": n, "body": body["body"]}
-            return 201, self._comment(s.comments[s.next_id])
-        if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
-            cid = int(m.group(1))
-            if cid not in s.comments:
-                return 404, {"message": "Not Found"}
-            if method == "DELETE":
-                del s.comments[cid]
-                return 204, None
-            if method == "PATCH":
-                s.comments[cid]["body"] = body["body"]
-            return 200, self._comment(s.comments[cid])
-        if rest == "/pulls":
-            want = query.get("state", ["open"])[0]
-            pulls = [p for n, p in sorted(s.pulls.items()) if want in ("all", p["state"])]
-            # Paginated like GitHub: per_page (default 30) and a Link header to the next page.
-            page = int(query.get("page", ["1"])[0])
-            per_page = int(query.get("per_page", ["30"])[0])
-            chunk = pulls[(page - 1) * per_page : page * per_page]
-            if page * per_page < len(pulls):
-                nxt = f"{self._base()}/pulls?state={want}&per_page={per_page}&page={page + 1}"
-                self.extra_headers["Link"] = f'<{nxt}>; rel="next"'
-            return 200, [self._pull(p) for p in chunk]
-        if m := re.fullmatch(r"/pulls/(\d+)", rest):
-            pull = s.pulls.get(int(m.group(1)))
-            return (200, self._pull(pull)) if pull else (404, {"message": "Not Found"})
-        if rest == "/deployments":
-            if method == "POST":
-                s.next_id += 1
-                s.deployments[s.next_id] = {
-                    "id": s.next_id,
-                    "sha": body["ref"],
-                    "ref": body["ref"],
-                    "environment": body.get("environment", "production"),
-                    "task": body.get("task", "deploy"),
-                    "transient_environment": body.get("transient_environment", False),
-                }
-                return 201, self._deployment(s.deployments[s.next_id])
-            env = query.get("environment", [None])[0]
-            deps = [d for d in s.deployments.values() if env in (None, d["environment"])]
-            return 200, [self._deployment(d) for d in sorted(deps, key=_id, reverse=True)]
-        if m := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
-            dep_id = int(m.group(1))
-            if dep_id not in s.deployments:
-                return 404, {"message": "Not Found"}
-            if method == "POST":
-                s.next_id += 1
-                status = {"id": s.next_id, **body}
-                s.statuses.setdefault(dep_id, []).append(status)
-                return 201, {**status, "url": f"{self._base()}/deployments/{dep_id}/statuses"}
-            return 200, list(reversed(s.statuses.get(dep_id, [])))
-        return 404, {"message": "Not Found"}
+            s.deployments[s.next_id] = {
+                "id": s.next_id,
+                "sha": c.body["ref"],
+                "ref": c.body["ref"],
+                "environment": c.body.get("environment", "production"),
+                "task": c.body.get("task", "deploy"),
+                "transient_environment": c.body.get("transient_environment", False),
+            }
+            return 201, self._deployment(s.deployments[s.next_id])
+        env = c.query.get("environment", [None])[0]
+        deps = [d for d in s.deployments.values() if env in (None, d["environment"])]
+        return 200, [self._deployment(d) for d in sorted(deps, key=_id, reverse=True)]
 
-    def _comment(self, c: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": c["id"],
-            "body": c["body"],
-            "url": f"{self._base()}/issues/comments/{c['id']}",
-            "issue_url": f"{self._base()}/issues/{c['issue']}",
-        }
+    def _statuses(self, c: Call) -> tuple[int, Any]:
+        s = self.double.state
+        dep_id = int(c.match.group(1))
+        if dep_id not in s.deployments:
+            return NOT_FOUND
+        if c.method == "POST":
+            s.next_id += 1
+            status = {"id": s.next_id, **c.body}
+            s.statuses.setdefault(dep_id, []).append(status)
+            return 201, {**status, "url": f"{self._base()}/deployments/{dep_id}/statuses"}
+        return 200, list(reversed(s.statuses.get(dep_id, [])))
 
-    def _pull(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "number": p["number"],
-            "state": p["state"],
-            "url": f"{self._base()}/pulls/{p['number']}",
-            "head": {"sha": p["sha"], "ref": f"branch-{p['number']}"},
-        }
 
-    def _issue(self, p: dict[str, Any]) -> dict[str, Any]:
-        n = p["number"]
-        return {
-            "id": n,
-            "number": n,
-            "state": p["state"],
-            "url": f"{self._base()}/issues/{n}",
-            "labels": [self._label(name) for name in p["labels"]],
-            "pull_request": {"url": f"{self._base()}/pulls/{n}"},
-        }
-
-    def _label(self, name: str) -> dict[str, Any]:
-        label = self.double.state.labels.get(name, {"name": name, "color": "ededed"})
-        return {**label, "url": f"{self._base()}/labels/{name}"}
-
-    def _run(self, r: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self._base()}/actions/runs/{r['id']}"
-        return {
-            "id": r["id"],
-            "head_sha": r["head_sha"],
-            "path": r["path"],
-            "event": "pull_request",
-            "url": url,
-            "rerun_url": f"{url}/rerun",
-        }
-
-    def _deployment(self, d: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self._base()}/deployments/{d['id']}"
-        return {**d, "url": url, "statuses_url": f"{url}/statuses"}
+Endpoint = Callable[[_Handler, Call], tuple[int, Any]]
+# Path below /repos/<owner>/<repo> (matched whole) -> its endpoint.
+_ENDPOINTS: list[tuple[re.Pattern[str], Endpoint]] = [
+    (re.compile(pattern), endpoint)
+    for pattern, endpoint in (
+        (r"/issues/(\d+)", _Handler._issue_get),
+        (r"/issues", _Handler._issues_list),
+        (r"/issues/(\d+)/labels", _Handler._labels_add),
+        (r"/issues/(\d+)/labels/(.+)", _Handler._label_remove),
+        (r"/labels", _Handler._label_create),
+        (r"/labels/(.+)", _Handler._label_get),
+        (r"/actions/runs", _Handler._runs_list),
+        (r"/actions/runs/(\d+)(/rerun)?", _Handler._run_get_or_rerun),
+        (r"/issues/(\d+)/comments", _Handler._comments),
+        (r"/issues/comments/(\d+)", _Handler._comment_by_id),
+        (r"/pulls", _Handler._pulls_list),
+        (r"/pulls/(\d+)", _Handler._pull_get),
+        (r"/deployments", _Handler._deployments),
+        (r"/deployments/(\d+)/statuses", _Handler._statuses),
+    )
+]
 
 
 def _id(item: dict[str, Any]) -> int:
