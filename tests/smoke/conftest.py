@@ -125,6 +125,61 @@ ContainerRun = Callable[[list[str], dict[str, str], str], int]
 LOG_GROUP = "/preview-platform/pr-12/smoke"
 
 
+def _tools_and_health(
+    base_url: str, health_url: str, expected_sha: str
+) -> tuple[SmokeTargets, str]:
+    """In the current moto account: the VPC, ECS cluster and tools task definition, the health
+    Lambda and the log group; returns the gate's targets over them and the role they use."""
+    ec2 = boto3.client("ec2", REGION)
+    ecs = boto3.client("ecs", REGION)
+    iam = boto3.client("iam", REGION)
+    lam = boto3.client("lambda", REGION)
+    boto3.client("logs", REGION).create_log_group(logGroupName=LOG_GROUP)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
+    cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
+    role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    task_definition = ecs.register_task_definition(
+        family="pr-12-tools",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        executionRoleArn=role,
+        containerDefinitions=[{"name": "tools", "image": "tools:1", "cpu": 256, "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    function = lam.create_function(
+        FunctionName="pr-12-health",
+        Runtime="python3.12",
+        Role=role,
+        Handler="health.handler",
+        Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
+    )["FunctionArn"]
+    targets = SmokeTargets(
+        cluster_arn=cluster,
+        tools_task_definition_arn=task_definition,
+        tools_container_name="tools",
+        subnets=[subnet],
+        security_groups=[group["GroupId"]],
+        health_function_arn=function,
+        base_url=base_url,
+        health_url=health_url,
+        expected_sha=expected_sha,
+        execution_role_arn=role,
+        task_role_arn=role,
+        # The shortest schedule ASL allows: two retries one second apart.
+        health_deadline_seconds=2,
+        health_interval_seconds=1,
+        health_backoff_rate=1.0,
+        health_max_delay_seconds=1,
+        health_request_timeout_seconds=2,
+    )
+    return targets, role
+
+
 @contextmanager
 def deployed_gate(
     base_url: str, health_url: str, expected_sha: str, execute: ContainerRun | None = None
@@ -159,56 +214,8 @@ def deployed_gate(
             container_exit_codes(container),
             lambda_runtime(health_handler) as events,
         ):
-            ec2 = boto3.client("ec2", REGION)
-            ecs = boto3.client("ecs", REGION)
-            iam = boto3.client("iam", REGION)
-            lam = boto3.client("lambda", REGION)
-            boto3.client("logs", REGION).create_log_group(logGroupName=LOG_GROUP)
-            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-            # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
-            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-            group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
-            cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
-            role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-            task_definition = ecs.register_task_definition(
-                family="pr-12-tools",
-                networkMode="awsvpc",
-                requiresCompatibilities=["FARGATE"],
-                cpu="256",
-                memory="512",
-                executionRoleArn=role,
-                containerDefinitions=[
-                    {"name": "tools", "image": "tools:1", "cpu": 256, "memory": 512}
-                ],
-            )["taskDefinition"]["taskDefinitionArn"]
-            function = lam.create_function(
-                FunctionName="pr-12-health",
-                Runtime="python3.12",
-                Role=role,
-                Handler="health.handler",
-                Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
-            )["FunctionArn"]
-            targets = SmokeTargets(
-                cluster_arn=cluster,
-                tools_task_definition_arn=task_definition,
-                tools_container_name="tools",
-                subnets=[subnet],
-                security_groups=[group["GroupId"]],
-                health_function_arn=function,
-                base_url=base_url,
-                health_url=health_url,
-                expected_sha=expected_sha,
-                execution_role_arn=role,
-                task_role_arn=role,
-                # The shortest schedule ASL allows: two retries one second apart.
-                health_deadline_seconds=2,
-                health_interval_seconds=1,
-                health_backoff_rate=1.0,
-                health_max_delay_seconds=1,
-                health_request_timeout_seconds=2,
-            )
-            sfn = boto3.client("stepfunctions", REGION)
+            targets, role = _tools_and_health(base_url, health_url, expected_sha)
+            sfn, ecs = boto3.client("stepfunctions", REGION), boto3.client("ecs", REGION)
             yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
     finally:
         state_manager.unset_transition("ecs::task")

@@ -59,3 +59,14 @@ def opts():  # type: ignore[no-untyped-def]
     from preview.sync.engine import Options
 
     return Options(chunk_size=40, parallelism=3, batch=100)
+
+
+def bad_mapping_spec(spec):  # type: ignore[no-untyped-def]
+    """The spec with `responses.answer_text` mapped as a date: OpenSearch rejects every row."""
+    from preview.sync.spec import parse_spec
+
+    data = spec.model_dump(by_alias=True)
+    for index in data["indices"]:
+        if index["name"] == "responses":
+            index["mapping"]["properties"]["answer_text"] = {"type": "date"}
+    return parse_spec(data)

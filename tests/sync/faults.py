@@ -2,8 +2,10 @@
 
 `rule(method, path)` decides per request: None forwards it; "lose-reply" forwards it and then
 closes the connection without answering (the request took effect, the reply never arrived);
-"drop" closes without forwarding (the request never took effect). A closed connection is what
-opensearch-py reports as ConnectionError, as it would for a load balancer resetting the stream.
+"drop" closes without forwarding (the request never took effect); a status code answers in the
+node's place with a rejection (`es_rejected_execution_exception`, as an overloaded node does).
+A closed connection is what opensearch-py reports as ConnectionError, as it would for a load
+balancer resetting the stream.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-Rule = Callable[[str, str], str | None]
+Rule = Callable[[str, str], str | int | None]
+REJECTED = b'{"error":{"type":"es_rejected_execution_exception"}}'
 
 
 class FaultProxy:
@@ -37,9 +40,12 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else None
                 with proxy.lock:
                     action = proxy.rule(self.command, self.path)
-                    proxy.seen.append((self.command, self.path, action or "forward"))
+                    proxy.seen.append((self.command, self.path, str(action or "forward")))
                 if action == "drop":
                     self.close_connection = True
+                    return
+                if isinstance(action, int):
+                    self._answer(action, REJECTED, "application/json")
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 req = urllib.request.Request(
@@ -53,8 +59,11 @@ class FaultProxy:
                 if action == "lose-reply":
                     self.close_connection = True
                     return
+                self._answer(code, data, ctype or "application/json")
+
+            def _answer(self, code: int, data: bytes, ctype: str) -> None:
                 self.send_response(code)
-                self.send_header("Content-Type", ctype or "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":

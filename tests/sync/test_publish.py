@@ -6,15 +6,12 @@ Real MariaDB and a real OpenSearch node; faults come from a proxy in front of th
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from opensearchpy.exceptions import NotFoundError
 
 from contracts.errors import UnavailableError
 from preview.sync.engine import SyncFailed, make_client, run_sync
-from preview.sync.spec import parse_spec
-from tests.sync.conftest import ROWS
+from tests.sync.conftest import ROWS, bad_mapping_spec
 from tests.sync.faults import fault_proxy
 
 pytestmark = pytest.mark.services
@@ -39,20 +36,12 @@ def _live(client, prefix: str) -> dict[str, list[str]]:  # type: ignore[no-untyp
     return {n: _holders(client, f"{prefix}{n}") for n in ("surveys", "responses")}
 
 
-def _broken_responses(spec):  # type: ignore[no-untyped-def]
-    data: dict[str, Any] = spec.model_dump(by_alias=True)
-    for index in data["indices"]:
-        if index["name"] == "responses":
-            index["mapping"]["properties"]["answer_text"] = {"type": "date"}
-    return parse_spec(data)
-
-
 def test_a_failing_index_moves_no_alias_of_the_run(seeded, client, prefix, spec, opts) -> None:
     """surveys builds fine, responses is rejected: surveys' alias stays on its previous index."""
     run_sync(spec, seeded, client, prefix, opts=opts, progress=_quiet)
     before, indices = _live(client, prefix), _indices(client, prefix)
     with pytest.raises(SyncFailed):
-        run_sync(_broken_responses(spec), seeded, client, prefix, opts=opts, progress=_quiet)
+        run_sync(bad_mapping_spec(spec), seeded, client, prefix, opts=opts, progress=_quiet)
     assert _live(client, prefix) == before
     assert _indices(client, prefix) == indices, "the run's new indices were left behind"
 

@@ -2,80 +2,35 @@
 
 from __future__ import annotations
 
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from preview.sync.engine import Options, make_client, run_sync
+from tests.sync.faults import fault_proxy
 
 pytestmark = pytest.mark.services
 
 
 class _Throttle:
-    """An HTTP proxy in front of the real node that answers the first `n` _bulk calls itself."""
+    """A fault-proxy rule: the next `_bulk` calls get the statuses in `refuse`, from the proxy."""
 
-    def __init__(self, upstream: str, refuse: list[int]) -> None:
-        self.upstream = upstream
+    def __init__(self, refuse: list[int]) -> None:
         self.refuse = list(refuse)  # status codes for the next _bulk calls
         self.refused = 0
-        self.lock = threading.Lock()
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        throttle = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                if "_bulk" in self.path:
-                    with throttle.lock:
-                        status = throttle.refuse.pop(0) if throttle.refuse else None
-                        throttle.refused += status is not None
-                    if status is not None:
-                        payload = b'{"error":{"type":"es_rejected_execution_exception"}}'
-                        self.send_response(status)
-                        self.send_header("Content-Type", "application/json")
-                        self.send_header("Content-Length", str(len(payload)))
-                        self.end_headers()
-                        self.wfile.write(payload)
-                        return
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                req = urllib.request.Request(
-                    throttle.upstream + self.path, data=body, headers=headers, method=self.command
-                )
-                try:
-                    with urllib.request.urlopen(req, timeout=60) as resp:
-                        code, data, ctype = resp.status, resp.read(), resp.headers["Content-Type"]
-                except urllib.error.HTTPError as err:
-                    code, data, ctype = err.code, err.read(), err.headers["Content-Type"]
-                self.send_response(code)
-                self.send_header("Content-Type", ctype or "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-        return Handler
+    def __call__(self, method: str, path: str) -> int | None:
+        if "_bulk" not in path or not self.refuse:
+            return None
+        self.refused += 1
+        return self.refuse.pop(0)
 
 
 @pytest.fixture
 def throttle(opensearch_url: str) -> Iterator[tuple[_Throttle, str]]:
-    t = _Throttle(opensearch_url, [429, 503, 429])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), t.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield t, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    rule = _Throttle([429, 503, 429])
+    with fault_proxy(opensearch_url, rule) as (_, url):
+        yield rule, url
 
 
 def test_throttled_bulk_requests_are_retried_until_complete(

@@ -14,7 +14,7 @@ from opensearchpy.exceptions import NotFoundError
 from examples.seed import create_schema
 from preview.sync.engine import SyncFailed, delete_prefix, run_sync
 from preview.sync.spec import parse_spec
-from tests.sync.conftest import ROWS, SPEC_PATH
+from tests.sync.conftest import ROWS, SPEC_PATH, bad_mapping_spec
 
 pytestmark = pytest.mark.services
 
@@ -54,14 +54,6 @@ def _expected_response(row: sa.Row[Any]) -> dict[str, Any]:
         "metadata": json.loads(row.metadata),
         "updated_at": row.updated_at.isoformat(),
     }
-
-
-def _bad_mapping_spec(spec):  # type: ignore[no-untyped-def]
-    data = spec.model_dump(by_alias=True)
-    for index in data["indices"]:
-        if index["name"] == "responses":
-            index["mapping"]["properties"]["answer_text"] = {"type": "date"}
-    return parse_spec(data)
 
 
 def test_sampled_documents_equal_their_rows(seeded, client, prefix, spec, opts) -> None:
@@ -169,7 +161,7 @@ def test_mapping_conflict_fails_and_keeps_the_old_alias(seeded, client, prefix, 
     alias = f"{prefix}responses"
     before = _alias_target(client, alias)
     with pytest.raises(SyncFailed) as failed:
-        _sync(_bad_mapping_spec(spec), seeded, client, prefix, opts, only=["responses"])
+        _sync(bad_mapping_spec(spec), seeded, client, prefix, opts, only=["responses"])
     message = str(failed.value)
     assert "rejected" in message and "answer_text" in message
     assert failed.value.summary["status"] == "failed"
@@ -182,7 +174,7 @@ def test_mapping_conflict_fails_and_keeps_the_old_alias(seeded, client, prefix, 
 def test_mapping_conflict_on_first_run_creates_nothing(seeded, client, prefix, spec, opts) -> None:
     """Without an old index a failed first run leaves no alias and no index at all."""
     with pytest.raises(SyncFailed):
-        _sync(_bad_mapping_spec(spec), seeded, client, prefix, opts, only=["responses"])
+        _sync(bad_mapping_spec(spec), seeded, client, prefix, opts, only=["responses"])
     assert _versions(client, prefix, "responses") == []
     assert not client.indices.exists_alias(name=f"{prefix}responses")
 
