@@ -164,6 +164,14 @@ def test_bad_sha_is_a_usage_error_naming_the_flag(sha: str, make_deps: Callable[
     assert err.value.exit_code == USAGE and "--sha" in err.value.message
 
 
+def _load_balancing(settings: Settings, tmp_path: Path, mode: str) -> Settings:
+    """Settings whose config template is the repository's with `loadBalancing: <mode>`."""
+    template = tmp_path / "preview.yaml"
+    shared = (REPO_ROOT / "preview.yaml").read_text()
+    template.write_text(shared.replace("loadBalancing: shared", f"loadBalancing: {mode}"))
+    return settings.model_copy(update={"config_template": template})
+
+
 def test_report_goes_to_the_step_summary(
     clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
@@ -180,10 +188,7 @@ def test_bad_template_is_reported_in_the_pr(
     clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
     """A config template the program would reject fails before deploying, named in the PR."""
-    template = tmp_path / "preview.yaml"
-    good = (REPO_ROOT / "preview.yaml").read_text()
-    template.write_text(good.replace("loadBalancing: shared", "loadBalancing: sideways"))
-    s = settings.model_copy(update={"config_template": template})
+    s = _load_balancing(settings, tmp_path, "sideways")
     auto = FakeAutomation(clock)
     reporter = FakeReporter({12})
     deps = make_deps(automation=auto, settings=s, reporter=reporter)
@@ -274,10 +279,7 @@ def test_a_preview_holding_a_taken_priority_moves_on_its_next_push(
 def test_dedicated_previews_take_no_listener_priority(
     clock: Clock, make_deps: Callable[..., Deps], settings: Settings, tmp_path: Path
 ) -> None:
-    template = tmp_path / "preview.yaml"
-    shared = (REPO_ROOT / "preview.yaml").read_text()
-    template.write_text(shared.replace("loadBalancing: shared", "loadBalancing: dedicated"))
-    s = settings.model_copy(update={"config_template": template})
+    s = _load_balancing(settings, tmp_path, "dedicated")
     auto = FakeAutomation(clock)
     up(make_deps(automation=auto, settings=s, reporter=FakeReporter({3})), 3, SHA1)
     assert "rulePriority" not in auto.stacks["pr-3"].config

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from preview import pool
-from preview.cli import main
 from preview.pool import DynamoClaims, PoolStack, Slot
 from preview.synth.harness import synthesize
+from tests.cli_main import run
 from tests.pool.conftest import REGION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,16 +30,6 @@ class HarnessAutomation:
     def up(self, stack: str, config: Mapping[str, Any], out: Callable[[str], None]) -> dict:
         self.configs.append(dict(config))
         return dict(synthesize(stack, config).outputs)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

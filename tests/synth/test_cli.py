@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from preview.cli import main
 from preview.synth.configfile import REPO
+from tests.cli_main import run
 
 SECRET = "hunter2-oidc-client-secret-value"
 OIDC = {
@@ -20,16 +20,6 @@ OIDC = {
     "userInfoEndpoint": "https://idp.example.com/userinfo",
     "clientId": "preview",
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
