@@ -58,22 +58,21 @@ def test_healthy_app_passes(app: tuple[str, Any], https_redirector: str) -> None
     assert summary.startswith(f"smoke passed against {url}: 9 passed in")
 
 
-def test_database_error_is_named(app: tuple[str, Any]) -> None:
-    """A DB endpoint answering 500 fails the run and the summary names test_database_endpoint."""
+@pytest.mark.parametrize(
+    ("fault", "failing"),
+    [
+        pytest.param("db-error", "test_database_endpoint", id="database-error"),
+        pytest.param("stale-sha", "test_health", id="stale-sha"),
+    ],
+)
+def test_a_fault_is_named(app: tuple[str, Any], fault: str, failing: str) -> None:
+    """One fault fails the run and the summary names only the test that checks it: a DB
+    endpoint answering 500 fails test_database_endpoint, an old build still serving test_health."""
     url, instance = app
-    instance.faults.add("db-error")
+    instance.faults.add(fault)
     code, summary = run_smoke(url, "--expected-sha", APP_SHA)
     assert code == SMOKE_FAILED
-    assert _failed_tests(summary) == {"test_database_endpoint"}
-
-
-def test_stale_sha_is_named(app: tuple[str, Any]) -> None:
-    """An old build still serving fails test_health only."""
-    url, instance = app
-    instance.faults.add("stale-sha")
-    code, summary = run_smoke(url, "--expected-sha", APP_SHA)
-    assert code == SMOKE_FAILED
-    assert _failed_tests(summary) == {"test_health"}
+    assert _failed_tests(summary) == {failing}
 
 
 def test_slow_app_breaks_the_budget(app: tuple[str, Any]) -> None:
