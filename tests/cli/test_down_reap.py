@@ -337,13 +337,19 @@ def test_reaper_waits_out_tagging_lag(clock: Clock, make_deps: Callable[..., Dep
     assert result.leftovers == [] and "pr-3" not in auto.stacks
 
 
+def _stray_world(clock: Clock, make_deps: Callable[..., Deps]) -> tuple[Deps, FakeTagged]:
+    """The reaper world whose tagging double also deletes the strays handed to it."""
+    auto, open_prs, _, strays = _reaper_world(clock)
+    tagged = FakeTagged(auto, strays)
+    deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
+    return deps, tagged
+
+
 def test_reaper_deletes_strays_of_orphans_only(
     clock: Clock, make_deps: Callable[..., Deps]
 ) -> None:
     """The closed PR's stack-less resource is deleted; the open PR's stray is never handed over."""
-    auto, open_prs, _, strays = _reaper_world(clock)
-    tagged = FakeTagged(auto, strays)
-    deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
+    deps, tagged = _stray_world(clock, make_deps)
     result = reap(deps)
     assert tagged.deleted == ["arn:aws:sqs:us-east-1:1:pp-pr-90-q"]
     assert [r.arn for r in tagged.strays] == ["arn:aws:sqs:us-east-1:1:pp-pr-91-q"]
@@ -356,9 +362,7 @@ def test_reaper_dry_run_lists_strays_as_would_delete(
     clock: Clock, make_deps: Callable[..., Deps]
 ) -> None:
     """--dry-run: each stray ARN of an orphan is a `would delete` row, and nothing is deleted."""
-    auto, open_prs, _, strays = _reaper_world(clock)
-    tagged = FakeTagged(auto, strays)
-    deps = make_deps(automation=auto, reporter=FakeReporter(open_prs), tagged=tagged, strays=tagged)
+    deps, tagged = _stray_world(clock, make_deps)
     result = reap(deps, dry_run=True)
     assert tagged.deleted == [] and len(tagged.strays) == 2
     rows = [(r.pr, r.action, r.detail) for r in result.rows if r.stack == "-"]
