@@ -7,9 +7,6 @@ handler, so each verdict below comes from MariaDB, OpenSearch and the app over H
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,11 +17,11 @@ import pytest
 
 from contracts.constants import tools_log_stream
 from preview.aws import StepFunctionsSmoke
+from tests.cli_main import preview_process
 from tests.smoke.conftest import (
     APP_SHA,
     LOG_GROUP,
     REGION,
-    REPO,
     SEARCH_SPEC,
     Gate,
     deployed_gate,
@@ -39,15 +36,7 @@ def _run_tools(command: list[str], environment: dict[str, str], task_arn: str) -
 
     Its output goes where the awslogs driver sends it: one event per line, in the task's stream.
     """
-    result = subprocess.run(
-        [sys.executable, "-m", "preview.cli", *command],
-        cwd=REPO,
-        env={**os.environ, **environment},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = preview_process(*command, env=environment, timeout=300)
     logs = boto3.client("logs", REGION)
     stream = tools_log_stream(task_arn)
     logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from contracts.errors import USAGE
+from tests.cli_main import preview_process
 
 REPO = Path(__file__).resolve().parents[2]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _smoke(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "preview.cli", "smoke", "--expected-sha", SHA, *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return preview_process("smoke", "--expected-sha", SHA, *args, env=env)
 
 
 def test_bad_base_url_is_a_usage_error() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from examples.seed import populate
 
@@ -61,12 +63,22 @@ def opts():  # type: ignore[no-untyped-def]
     return Options(chunk_size=40, parallelism=3, batch=100)
 
 
+def reference_spec() -> dict[str, Any]:
+    """The example app's sync spec as plain data, for tests to edit."""
+    data: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def responses_index(data: dict[str, Any]) -> dict[str, Any]:
+    """The `responses` index of spec data (edited in place by the caller)."""
+    found: dict[str, Any] = next(i for i in data["indices"] if i["name"] == "responses")
+    return found
+
+
 def bad_mapping_spec(spec):  # type: ignore[no-untyped-def]
     """The spec with `responses.answer_text` mapped as a date: OpenSearch rejects every row."""
     from preview.sync.spec import parse_spec
 
     data = spec.model_dump(by_alias=True)
-    for index in data["indices"]:
-        if index["name"] == "responses":
-            index["mapping"]["properties"]["answer_text"] = {"type": "date"}
+    responses_index(data)["mapping"]["properties"]["answer_text"] = {"type": "date"}
     return parse_spec(data)

@@ -21,7 +21,7 @@ import yaml
 from contracts.errors import USAGE, UnavailableError, UsageError
 from preview.sync.engine import Options, make_client, run_sync
 from preview.sync.spec import parse_spec
-from tests.sync.conftest import SPEC_PATH
+from tests.sync.conftest import SPEC_PATH, reference_spec, responses_index
 from tests.sync.faults import fault_proxy
 
 pytestmark = pytest.mark.services
@@ -134,27 +134,17 @@ def test_lossy_decimal_mapping_is_refused_up_front(
     assert client.indices.get(index=f"{prefix}*", params={"allow_no_indices": "true"}) == {}
 
 
-def _reference() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    return data
-
-
-def _responses(data: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = next(i for i in data["indices"] if i["name"] == "responses")
-    return found
-
-
 def _surveys(data: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = next(i for i in data["indices"] if i["name"] == "surveys")
     return found
 
 
 def _columns_lists_a_missing_one(data: dict[str, Any]) -> None:
-    _responses(data)["columns"].append("answer")
+    responses_index(data)["columns"].append("answer")
 
 
 def _transform_of_missing_table_column(data: dict[str, Any]) -> None:
-    index = _responses(data)
+    index = responses_index(data)
     del index["columns"]  # every column of the table
     index["transforms"]["metdata"] = {"json": True}
 
@@ -164,7 +154,7 @@ def _transform_of_missing_query_column(data: dict[str, Any]) -> None:
 
 
 def _missing_table(data: dict[str, Any]) -> None:
-    _responses(data)["table"] = "responses_v2"
+    responses_index(data)["table"] = "responses_v2"
 
 
 def _query_id_column_missing(data: dict[str, Any]) -> None:
@@ -185,7 +175,7 @@ def test_spec_that_does_not_fit_its_source_is_refused_up_front(
     seeded, client, prefix, case: str, mutate: Any, named: str
 ) -> None:
     """Exit 2 naming the column, before any index of the run (even a fine one) is created."""
-    data = _reference()
+    data = reference_spec()
     mutate(data)
     with pytest.raises(UsageError) as refused:
         run_sync(parse_spec(data), seeded, client, prefix, progress=_quiet)
@@ -240,8 +230,8 @@ def test_cli_failures_leave_no_traceback_on_stderr(
     seeded, opensearch_url, prefix, tmp_path: Path
 ) -> None:
     """A run stopped by rejected documents exits 2 with one error and no 'Exception ignored'."""
-    data = _reference()
-    _responses(data)["mapping"]["properties"]["answer_text"] = {"type": "date"}
+    data = reference_spec()
+    responses_index(data)["mapping"]["properties"]["answer_text"] = {"type": "date"}
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     env = {

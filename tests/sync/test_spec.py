@@ -12,17 +12,7 @@ import yaml
 
 from contracts.errors import UsageError
 from preview.sync.spec import load_spec, parse_spec
-from tests.sync.conftest import SPEC_PATH
-
-
-def _reference() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    return data
-
-
-def _responses(data: dict[str, Any]) -> dict[str, Any]:
-    index: dict[str, Any] = next(i for i in data["indices"] if i["name"] == "responses")
-    return index
+from tests.sync.conftest import SPEC_PATH, reference_spec, responses_index
 
 
 def test_reference_spec_is_valid() -> None:
@@ -58,8 +48,8 @@ BAD_SPECS = [
 @pytest.mark.parametrize(("case", "mutate", "named"), BAD_SPECS, ids=[c[0] for c in BAD_SPECS])
 def test_bad_spec_error_names_the_field(case: str, mutate: Any, named: str) -> None:
     """Each mistake is reported with the path of the offending field and a pointer to the fix."""
-    data = copy.deepcopy(_reference())
-    mutate(_responses(data))
+    data = copy.deepcopy(reference_spec())
+    mutate(responses_index(data))
     with pytest.raises(UsageError) as exc:
         parse_spec(data)
     assert named in exc.value.message
@@ -68,8 +58,8 @@ def test_bad_spec_error_names_the_field(case: str, mutate: Any, named: str) -> N
 
 def test_duplicate_index_names_are_refused() -> None:
     """Two indices with one name would fight over one alias."""
-    data = _reference()
-    data["indices"].append(copy.deepcopy(_responses(data)))
+    data = reference_spec()
+    data["indices"].append(copy.deepcopy(responses_index(data)))
     with pytest.raises(UsageError, match="unique"):
         parse_spec(data)
 
@@ -79,8 +69,8 @@ def test_cli_rejects_a_bad_spec_with_exit_2_and_a_json_summary(tmp_path: Path) -
     import subprocess
     import sys
 
-    data = _reference()
-    _responses(data)["id_colum"] = _responses(data).pop("id_column")
+    data = reference_spec()
+    responses_index(data)["id_colum"] = responses_index(data).pop("id_column")
     bad = tmp_path / "spec.yaml"
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = subprocess.run(
