@@ -1,11 +1,13 @@
 """What AWS accepts, per resource type and input field: the rules Pulumi's mocks do not apply.
 
-Each rule cites the API reference it comes from. The rules are written from the documentation,
-independently of components/config/ and components/naming.py, so a mistake there is caught
-here rather than copied. `check(resources)` judges every recorded input of a synthesized stack
-and returns one line per violation; `uncovered(resources)` names the resource types and the
-risky fields (names, descriptions, identifiers) that have no rule yet, so a new resource type is
-never silently fine.
+The rules live by family (`aws_network`, `aws_compute`, `aws_data`, `aws_security`,
+`aws_monitoring`, built from the value checks in `checks`); this module merges them into `RULES`
+and judges with them. Each rule cites the API reference it comes from. The rules are written
+from the documentation, independently of components/config/ and components/naming.py, so a
+mistake there is caught here rather than copied. `check(resources)` judges every recorded input
+of a synthesized stack and returns one line per violation; `uncovered(resources)` names the
+resource types and the risky fields (names, descriptions, identifiers) that have no rule yet, so
+a new resource type is never silently fine.
 
 Inputs arrive as the mocks record them: camelCase keys, nested objects as dicts, JSON documents
 (policies, container definitions, state machines) as strings.
