@@ -1,11 +1,17 @@
 """WarmPool: the warm database pool that stack `pool` owns.
 
 Creates: one aws.dynamodb.Table (the claims store of preview/pool.py: one item per slot, key
-`slot`, on-demand), and per slot id one DatabaseClone of staging (copy-on-write clone with one
-`db.serverless` instance at 0 ACU that auto-pauses; components/dbclone.py, which refuses any
-source but staging) plus one aws.ec2.SecurityGroup `<name>-<slot>-clients`: the clone admits
-MySQL only from that group, and the preview that claims the slot attaches it to its tasks, so
-no stack ever edits another stack's security group.
+`slot`, on-demand), and per slot id:
+* one DatabaseClone of staging (copy-on-write clone with one `db.serverless` instance at 0 ACU
+  that auto-pauses; components/dbclone.py, which refuses any source but staging);
+* one aws.ec2.SecurityGroup `<name>-<slot>-clients`: the clone admits MySQL only from that
+  group, and the preview that claims the slot attaches it to its tasks, so no stack ever edits
+  another stack's security group (the seeder runs in it too, with an ingress rule of the pool's
+  own on staging's search group, as each preview has);
+* a seeder (components/smokegate.py without the app: tools task, state machine, logs) whose
+  task role reaches only the slot's indices `pool-<slot>-*`. `preview pool refill` runs it
+  before the slot turns free, so a claiming preview finds its search already seeded; it runs
+  again with the cleanup input before the slot is destroyed.
 
 Slot ids are never reused (`preview pool refill` allocates s0001, s0002, ...), so replacing a
 slot is "add the new id, later drop the old one": Pulumi creates the fresh clone before it
@@ -20,9 +26,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import iam, naming
 from components import tags as tagging
 from components.dbclone import DatabaseClone, DatabaseCloneArgs
+from components.search import index_access_policy
+from components.smokegate import SmokeGate, SmokeGateArgs
 
 _SLOT = re.compile(r"s[0-9]{4,6}")
 
@@ -38,6 +46,27 @@ def slot_index_prefix(slot: str) -> str:
 
 
 @dataclass(frozen=True)
+class SlotSeeding:
+    """Where a slot's seeder runs and what it writes: staging's cluster, subnets, tools image
+    and search domain."""
+
+    cluster_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    tools_image: pulumi.Input[str]
+    search_domain_arn: pulumi.Input[str]
+    search_url: pulumi.Input[str]
+    search_security_group_id: pulumi.Input[str]
+    db_name: pulumi.Input[str]
+    region: str
+    permissions_boundary: pulumi.Input[str]
+    log_retention_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not self.subnet_ids:
+            raise ValueError("SlotSeeding.subnet_ids: the seeders need staging's private subnets")
+
+
+@dataclass(frozen=True)
 class WarmPoolArgs:
     slots: list[str]
     table_name: str
@@ -46,6 +75,7 @@ class WarmPoolArgs:
     engine_version: pulumi.Input[str]
     subnet_group_name: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
+    seeding: SlotSeeding
     auto_pause_seconds: int = 300
     tags: dict[str, str] = field(default_factory=tagging.pool_tags)
 
@@ -86,14 +116,83 @@ class WarmPool(pulumi.ComponentResource):
         self.slots = pulumi.Output.all(**slots) if slots else pulumi.Output.from_input({})
         self.register_outputs({"table_name": self.table_name, "slots": self.slots})
 
+    @staticmethod
+    def _seeder(
+        name: str,
+        slot: str,
+        args: WarmPoolArgs,
+        clients: aws.ec2.SecurityGroup,
+        clone: DatabaseClone,
+        child: pulumi.ResourceOptions,
+    ) -> SmokeGate:
+        """The slot's seeder: `preview sync` into `pool-<slot>-*`, as a role that reaches no
+        other index."""
+        seeding, tags = args.seeding, tagging.pool_tags(slot)
+        prefix = slot_index_prefix(slot)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-{slot}-to-search",
+            security_group_id=seeding.search_security_group_id,
+            referenced_security_group_id=clients.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description=f"seeder of pool slot {slot} to search",
+            tags=tags,
+            opts=child,
+        )
+        role = iam.service_role(
+            f"{name}-{slot}-seed-task",
+            iam.ECS_TASKS,
+            boundary=seeding.permissions_boundary,
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-{slot}-seed-indices",
+            role=role.id,
+            policy=index_access_policy(seeding.search_domain_arn, prefix),
+            opts=child,
+        )
+        return SmokeGate(
+            f"{name}-{slot}-seed",
+            SmokeGateArgs(
+                stack=naming.POOL,
+                label=slot,
+                cluster_arn=seeding.cluster_arn,
+                tools_image=seeding.tools_image,
+                subnet_ids=seeding.subnet_ids,
+                security_group_ids=[clients.id],
+                task_role_arn=role.arn,
+                region=seeding.region,
+                tags=tags,
+                log_retention_days=seeding.log_retention_days,
+                sync_environment={
+                    "PREVIEW_SYNC_INDEX_PREFIX": prefix,
+                    "PREVIEW_SYNC_OPENSEARCH_URL": seeding.search_url,
+                    "PREVIEW_SYNC_AWS_REGION": seeding.region,
+                    "PREVIEW_SYNC_DB_HOST": clone.endpoint,
+                    "PREVIEW_SYNC_DB_NAME": seeding.db_name,
+                },
+                db_secret_arn=clone.master_secret_arn,
+                permissions_boundary=seeding.permissions_boundary,
+            ),
+            opts=child,
+        )
+
     def _slot(
-        self, name: str, slot: str, args: WarmPoolArgs, child: pulumi.ResourceOptions
+        self,
+        name: str,
+        slot: str,
+        args: WarmPoolArgs,
+        child: pulumi.ResourceOptions,
     ) -> pulumi.Output[dict[str, str]]:
         tags = tagging.pool_tags(slot)
         clients = aws.ec2.SecurityGroup(
             f"{name}-{slot}-clients",
             vpc_id=args.vpc_id,
-            description=f"tasks of the preview holding pool slot {slot}",
+            description=f"the seeder and the preview tasks of pool slot {slot}",
+            # The seeder pulls its image and secret and writes logs through the NAT gateway.
+            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
             tags=tagging.named(tags, f"{name}-{slot}-clients"),
             opts=child,
         )
@@ -113,8 +212,14 @@ class WarmPool(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        seeder = self._seeder(name, slot, args, clients, clone, child)
         return pulumi.Output.all(
-            clone.cluster_identifier, clone.endpoint, clone.master_secret_arn, clients.id
+            clone.cluster_identifier,
+            clone.endpoint,
+            clone.master_secret_arn,
+            clients.id,
+            seeder.state_machine_arn,
+            seeder.log_group_name,
         ).apply(
             lambda v: {
                 "clusterIdentifier": v[0],
@@ -122,5 +227,7 @@ class WarmPool(pulumi.ComponentResource):
                 "secretArn": v[2],
                 "indexPrefix": slot_index_prefix(slot),
                 "securityGroupId": v[3],
+                "seedMachineArn": v[4],
+                "seedLogGroupName": v[5],
             }
         )

@@ -1,5 +1,8 @@
 """SmokeGate: the Step Functions state machine that decides whether a preview is ready.
 
+A seeder (args.app None, the warm pool's per slot) is the same without the Lambda and the
+smoke step: it seeds or cleans its indices only.
+
 Creates: the health-check aws.lambda_.Function (smoke/health.py, in the private subnets so its
 requests leave through the NAT IPs that URL protection lets in) with its role and log group, a
 tools aws.ecs.TaskDefinition (runs `preview sync` and `preview smoke`) with its execution role,
@@ -33,21 +36,31 @@ class SmokeGateArgs:
     tools_image: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
-    base_url: pulumi.Input[str]
-    health_path: str
-    expected_sha: str
     task_role_arn: pulumi.Input[str]
     region: str
     tags: dict[str, str]
     log_retention_days: int
     sync_environment: dict[str, pulumi.Input[str]]
+    # The app this gate checks. None: a seeder (the warm pool's), no health Lambda or smoke.
+    app: GateApp | None = None
     db_secret_arn: pulumi.Input[str] | None = None
     # Previews may only create roles under the bootstrap stack's permissions boundary.
     permissions_boundary: pulumi.Input[str] | None = None
+    # Tells apart several gates of one stack in their physical names (the pool's slot ids).
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class GateApp:
+    """The preview app a smoke gate waits for and tests."""
+
+    base_url: pulumi.Input[str]
+    health_path: str
+    expected_sha: str
 
     def __post_init__(self) -> None:
         if not self.health_path.startswith("/"):
-            raise ValueError("SmokeGateArgs.health_path must start with '/'")
+            raise ValueError("GateApp.health_path must start with '/'")
 
 
 class SmokeGate(pulumi.ComponentResource):
@@ -61,38 +74,44 @@ class SmokeGate(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
-        self._prefix = naming.resource_prefix(args.stack)
+        self._prefix = "-".join(filter(None, (naming.resource_prefix(args.stack), args.label)))
+        self._kind = "smoke" if args.app is not None else "seed"
         logs = log_group(
             f"{name}-logs",
-            f"/{PROJECT}/{args.stack}/smoke",
+            "/".join(filter(None, (f"/{PROJECT}", args.stack, args.label, self._kind))),
             args.log_retention_days,
             args.tags,
             self._child,
         )
-        health = self._create_health_check()
+        health = self._create_health_check() if args.app is not None else None
         execution = self._role(
             "tools-execution",
             iam.ECS_TASKS,
             managed={f"{name}-tools-execution-managed": iam.ECS_EXECUTION_POLICY},
         )
         tools = self._create_tools_task(execution, logs)
+        gate: dict[str, Any] = {}
+        if args.app is not None and health is not None:
+            app = args.app
+            gate = {
+                "health_function_arn": health.arn,
+                "base_url": app.base_url,
+                "health_url": pulumi.Output.concat(app.base_url, app.health_path),
+                "expected_sha": app.expected_sha,
+                "health_path": app.health_path,
+            }
         targets = SmokeTargets(
             cluster_arn=args.cluster_arn,
             tools_task_definition_arn=tools.arn,
             tools_container_name=TOOLS_CONTAINER,
             subnets=args.subnet_ids,
             security_groups=args.security_group_ids,
-            health_function_arn=health.arn,
-            base_url=args.base_url,
-            health_url=pulumi.Output.concat(args.base_url, args.health_path),
-            expected_sha=args.expected_sha,
-            health_path=args.health_path,
             execution_role_arn=execution.arn,
             task_role_arn=args.task_role_arn,
+            **gate,
         )
         machine = self._create_state_machine(targets)
         self.state_machine_arn = machine.arn
-        self.health_function_arn = health.arn
         self.log_group_name = logs.name
         self.register_outputs({"state_machine_arn": machine.arn, "log_group_name": logs.name})
 
@@ -191,7 +210,7 @@ class SmokeGate(pulumi.ComponentResource):
         )
         return aws.sfn.StateMachine(
             f"{name}-machine",
-            name=naming.dns_label(self._prefix, "smoke"),
+            name=naming.dns_label(self._prefix, self._kind),
             role_arn=sfn_role.arn,
             definition=pulumi.Output.json_dumps(build_definition(targets)),
             tags=self._args.tags,

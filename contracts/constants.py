@@ -38,6 +38,9 @@ def tools_log_stream(task_arn: str) -> str:
 # VPC-only domain answers (`preview down` runs on a GitHub-hosted runner, on the internet).
 CLEANUP_STEP = "CleanupSearch"
 CLEANUP_INPUT = {"action": "cleanup"}
+# Smoke gate input key: `{"seeded": true}` starts at WaitHealthy (a warm slot's indices were
+# seeded ahead of time by the pool's seeder).
+SEEDED_INPUT = "seeded"
 
 # Set to 1 to see the traceback of an unexpected error (the CLI prints one line otherwise).
 DEBUG_ENV = "PREVIEW_DEBUG"

@@ -25,6 +25,9 @@ class PreviewOut:
     BRANCH = "branch"
     EXPIRES_AT = "expiresAt"
     WARM_SLOT = "warmSlot"
+    # True: the indices are a warm slot's, seeded ahead of time; the first smoke run skips
+    # SeedSearch.
+    PRE_SEEDED = "searchPreSeeded"
     RULE_PRIORITY = "rulePriority"
 
 

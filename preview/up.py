@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from components.config import SECRET_KEY
+from contracts.constants import SEEDED_INPUT
 from contracts.errors import CappedError, PreviewError, SmokeFailedError, UsageError
 from contracts.outputs import PreviewOut
 from preview import notify, warm
@@ -126,7 +127,7 @@ def _deploy(deps: Deps, p: Plan, base: ReportState) -> UpResult:
     t2 = deps.now()
     warm.confirm(deps, p, path)
     url = str(outputs.get(PreviewOut.URL, "")) or zone_url(deps, pr)
-    smoke = _run_smoke(deps, p, outputs)
+    smoke = _run_smoke(deps, p, outputs, first_warm=path.kind == "warm" and p.action != "update")
     steps = [("stack up", t2 - t1), ("smoke gate", deps.now() - t2)]
     if path.kind == "warm":
         steps.insert(0, ("claim", t1 - t0))
@@ -165,12 +166,22 @@ def _secrets(deps: Deps, config: Mapping[str, Any]) -> dict[str, Secret]:
     return {SECRET_KEY: Secret(value)}
 
 
-def _run_smoke(deps: Deps, p: Plan, outputs: Mapping[str, Any]) -> SmokeResult | None:
+def _run_smoke(
+    deps: Deps, p: Plan, outputs: Mapping[str, Any], *, first_warm: bool = False
+) -> SmokeResult | None:
+    """Run the gate. A new warm preview's indices were seeded by the pool: it skips SeedSearch
+    (every later push seeds again, with what the PR changed)."""
     arn = str(outputs.get(PreviewOut.STATE_MACHINE, ""))
     if deps.smoke is None or not arn:
         deps.out("no smoke state machine in the stack outputs; skipping the smoke gate")
         return None
     ts = deps.now().strftime("%Y%m%dT%H%M%S")
     name = f"{p.stack}-{p.sha[:12]}-{ts}"
-    payload = {"pr": p.pr, "sha": p.sha, "url": str(outputs.get(PreviewOut.URL, ""))}
+    payload: dict[str, Any] = {
+        "pr": p.pr,
+        "sha": p.sha,
+        "url": str(outputs.get(PreviewOut.URL, "")),
+    }
+    if first_warm and outputs.get(PreviewOut.PRE_SEEDED) is True:
+        payload[SEEDED_INPUT] = True
     return deps.smoke.run(arn, name, payload, str(outputs.get(PreviewOut.SMOKE_LOGS, "")))

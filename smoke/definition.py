@@ -6,7 +6,10 @@ The state machine runs three steps and stops at the first that fails:
     WaitHealthy (lambda:invoke of smoke/health.py, retried with backoff up to a deadline)
     Smoke       (ecs:runTask.sync, tools image: `preview smoke --base-url URL --expected-sha SHA`)
 
-With input `{"action": "cleanup"}` it runs only CleanupSearch (ecs:runTask.sync, tools image:
+With input `{"seeded": true}` it starts at WaitHealthy: `preview up` passes it on the first
+deploy of a preview whose indices a warm pool slot seeded ahead of time. A seeder (SmokeTargets
+without the health and smoke fields) has SeedSearch alone. With input `{"action": "cleanup"}`
+it runs only CleanupSearch (ecs:runTask.sync, tools image:
 `preview sync --delete-prefix`): `preview down` starts it before destroying the stack, so the
 indices are deleted from inside the VPC by the task role that owns them.
 
@@ -27,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP
+from contracts.constants import CLEANUP_INPUT, CLEANUP_STEP, SEEDED_INPUT
 from contracts.errors import UsageError
 
 # The health Lambda raises this error type when the app is not healthy yet (smoke/health.py);
@@ -69,11 +72,13 @@ class SmokeTargets:
     tools_container_name: Any
     subnets: Any
     security_groups: Any
-    health_function_arn: Any
-    base_url: Any
-    health_url: Any
-    expected_sha: Any
     execution_role_arn: Any
+    # The gate's health Lambda, the app's URLs and its sha. All None: a seeder (`seed_only`),
+    # which only seeds or cleans its indices (the warm pool's slots, components/pool.py).
+    health_function_arn: Any = None
+    base_url: Any = None
+    health_url: Any = None
+    expected_sha: Any = None
     task_role_arn: Any = None
     assign_public_ip: bool = False
     # Path of the app's search spec inside the tools image, passed to `preview sync --spec`.
@@ -101,6 +106,13 @@ class SmokeTargets:
     partition: str = "aws"
 
     def __post_init__(self) -> None:
+        gate = (self.health_function_arn, self.base_url, self.health_url, self.expected_sha)
+        if any(v is None for v in gate) and any(v is not None for v in gate):
+            raise UsageError(
+                "SmokeTargets: health_function_arn, base_url, health_url and expected_sha go "
+                "together",
+                hint="set all four for a smoke gate, or none for a seeder",
+            )
         _require_int(self, "health_deadline_seconds", minimum=1)
         _require_int(self, "health_interval_seconds", minimum=1)
         _require_int(self, "health_max_delay_seconds", minimum=self.health_interval_seconds)
@@ -114,6 +126,11 @@ class SmokeTargets:
                 f"SmokeTargets.health_backoff_rate must be a number from 1.0 to 10.0, got {rate!r}",
                 hint="Step Functions rejects BackoffRate outside [1.0, 10.0]; use e.g. 1.5",
             )
+
+
+def seed_only(t: SmokeTargets) -> bool:
+    """A seeder: seeds (or cleans) the indices, no health check and no smoke suite."""
+    return t.health_function_arn is None
 
 
 def _require_int(t: SmokeTargets, name: str, *, minimum: int, maximum: int | None = None) -> None:
@@ -245,49 +262,38 @@ def _fail_state(step: str) -> dict[str, Any]:
     }
 
 
-def build_definition(t: SmokeTargets) -> dict[str, Any]:
-    """The ASL document of the smoke gate (serialize with json.dumps or Output.json_dumps)."""
-    delays = health_retry_delays(t)
-    prefix = list(t.command_prefix)
-    sync_command = [*prefix, "sync", "--spec", t.sync_spec]
-    smoke_command = [*prefix, "smoke", "--base-url", t.base_url, "--expected-sha", t.expected_sha]
-    if t.health_path is not None:
-        smoke_command += ["--health-path", t.health_path]
-    smoke_command += list(t.smoke_args)
-    states: dict[str, Any] = {
-        ROUTE_STATE: {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    # IsPresent first: comparing a missing path is a States.Runtime error.
-                    "And": [
-                        {"Variable": "$.action", "IsPresent": True},
-                        {"Variable": "$.action", "StringEquals": CLEANUP_INPUT["action"]},
-                    ],
-                    "Next": CLEANUP_STEP,
-                }
-            ],
-            "Default": SEED_STEP,
-        }
+def _is_input(key: str, value: Any) -> dict[str, Any]:
+    # IsPresent first: comparing a missing path is a States.Runtime error.
+    test = "StringEquals" if isinstance(value, str) else "BooleanEquals"
+    return {
+        "And": [{"Variable": f"$.{key}", "IsPresent": True}, {"Variable": f"$.{key}", test: value}]
     }
-    states.update(
-        _ecs_step(
-            CLEANUP_STEP,
-            _run_tools_task(t, [*prefix, "sync", "--delete-prefix"], t.sync_environment),
-            t.cleanup_timeout_seconds,
-            CLEANUP_DONE_STATE,
-        )
-    )
-    states[CLEANUP_DONE_STATE] = {"Type": "Succeed"}
-    states.update(
-        _ecs_step(
-            SEED_STEP,
-            _run_tools_task(t, sync_command, t.sync_environment),
-            t.seed_timeout_seconds,
-            HEALTH_STEP,
-        )
-    )
-    states[HEALTH_STEP] = {
+
+
+def _route(t: SmokeTargets) -> dict[str, Any]:
+    """Cleanup input runs only the cleanup; `{"seeded": true}` (indices seeded ahead of time by
+    the warm pool) skips SeedSearch; anything else starts with it."""
+    choices = [{**_is_input("action", CLEANUP_INPUT["action"]), "Next": CLEANUP_STEP}]
+    if not seed_only(t):
+        choices.append({**_is_input(SEEDED_INPUT, True), "Next": HEALTH_STEP})
+    return {ROUTE_STATE: {"Type": "Choice", "Choices": choices, "Default": SEED_STEP}}
+
+
+def _sync_steps(t: SmokeTargets) -> dict[str, Any]:
+    """CleanupSearch (`sync --delete-prefix`) and SeedSearch (`sync --spec`)."""
+    prefix = list(t.command_prefix)
+    cleanup = _run_tools_task(t, [*prefix, "sync", "--delete-prefix"], t.sync_environment)
+    seed = _run_tools_task(t, [*prefix, "sync", "--spec", t.sync_spec], t.sync_environment)
+    after_seed = SUCCESS_STATE if seed_only(t) else HEALTH_STEP
+    return {
+        **_ecs_step(CLEANUP_STEP, cleanup, t.cleanup_timeout_seconds, CLEANUP_DONE_STATE),
+        CLEANUP_DONE_STATE: {"Type": "Succeed"},
+        **_ecs_step(SEED_STEP, seed, t.seed_timeout_seconds, after_seed),
+    }
+
+
+def _health_step(t: SmokeTargets) -> dict[str, Any]:
+    return {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {
@@ -308,7 +314,7 @@ def build_definition(t: SmokeTargets) -> dict[str, Any]:
                 "IntervalSeconds": t.health_interval_seconds,
                 "BackoffRate": float(t.health_backoff_rate),
                 "MaxDelaySeconds": t.health_max_delay_seconds,
-                "MaxAttempts": len(delays),
+                "MaxAttempts": len(health_retry_delays(t)),
             },
             {
                 "ErrorEquals": LAMBDA_TRANSIENT_ERRORS,
@@ -320,27 +326,48 @@ def build_definition(t: SmokeTargets) -> dict[str, Any]:
         "Catch": _catch_to(HEALTH_STEP),
         "Next": SMOKE_STEP,
     }
-    smoke_env = dict(t.smoke_environment)
-    states.update(
-        _ecs_step(
-            SMOKE_STEP,
-            _run_tools_task(t, smoke_command, smoke_env),
-            t.smoke_timeout_seconds,
-            SUCCESS_STATE,
-        )
-    )
+
+
+def _smoke_step(t: SmokeTargets) -> dict[str, Any]:
+    command = [*t.command_prefix, "smoke", "--base-url", t.base_url]
+    command += ["--expected-sha", t.expected_sha]
+    if t.health_path is not None:
+        command += ["--health-path", t.health_path]
+    command += list(t.smoke_args)
+    task = _run_tools_task(t, command, dict(t.smoke_environment))
+    return _ecs_step(SMOKE_STEP, task, t.smoke_timeout_seconds, SUCCESS_STATE)
+
+
+def _timeout(t: SmokeTargets) -> int:
+    """The longer of the two paths: seed, every health retry, smoke."""
+    if seed_only(t):
+        return max(t.seed_timeout_seconds, t.cleanup_timeout_seconds)
+    delays = health_retry_delays(t)
+    health = sum(delays) + len(delays) * (t.health_request_timeout_seconds + 10)
+    return t.seed_timeout_seconds + health + t.smoke_timeout_seconds
+
+
+def build_definition(t: SmokeTargets) -> dict[str, Any]:
+    """The ASL document of the smoke gate (serialize with json.dumps or Output.json_dumps)."""
+    states = {**_route(t), **_sync_steps(t)}
+    steps: tuple[str, ...] = (SEED_STEP, CLEANUP_STEP)
+    if not seed_only(t):
+        states[HEALTH_STEP] = _health_step(t)
+        states.update(_smoke_step(t))
+        steps = (*STEPS, CLEANUP_STEP)
     states[SUCCESS_STATE] = {"Type": "Succeed"}
-    for step in (*STEPS, CLEANUP_STEP):
+    for step in steps:
         states.update(_fail_state(step))
+    comment = (
+        "Warm pool seeder: seed the slot's search indices. "
+        if seed_only(t)
+        else 'Preview smoke gate: seed search (skipped for input {"seeded": true}), wait '
+        "until healthy, run the smoke suite. "
+    )
     return {
-        "Comment": "Preview smoke gate: seed search, wait until healthy, run the smoke suite. "
-        'Input {"action": "cleanup"}: delete the preview\'s search indices instead.',
+        "Comment": comment + 'Input {"action": "cleanup"}: delete the search indices instead.',
         "StartAt": ROUTE_STATE,
-        # The gate is the longer of the two paths.
-        "TimeoutSeconds": t.seed_timeout_seconds
-        + sum(delays)
-        + len(delays) * (t.health_request_timeout_seconds + 10)
-        + t.smoke_timeout_seconds,
+        "TimeoutSeconds": _timeout(t),
         "States": states,
     }
 
@@ -380,11 +407,17 @@ def build_role_policy(t: SmokeTargets) -> dict[str, Any]:
                 "Resource": pass_roles,
                 "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
             },
-            {
-                "Sid": "InvokeHealthCheck",
-                "Effect": "Allow",
-                "Action": ["lambda:InvokeFunction"],
-                "Resource": [t.health_function_arn],
-            },
-        ],
+        ]
+        + (
+            []
+            if seed_only(t)
+            else [
+                {
+                    "Sid": "InvokeHealthCheck",
+                    "Effect": "Allow",
+                    "Action": ["lambda:InvokeFunction"],
+                    "Resource": [t.health_function_arn],
+                }
+            ]
+        ),
     }

@@ -13,8 +13,10 @@ from typing import Any
 import pulumi
 
 from components import config as cfgmod
-from components.pool import WarmPool, WarmPoolArgs
+from components.bootstrap import BOUNDARY_NAME
+from components.pool import SlotSeeding, WarmPool, WarmPoolArgs
 from contracts.outputs import StagingOut as S
+from stacks import runtime
 
 
 def build(cfg: cfgmod.PoolConfig, stack: str) -> None:
@@ -33,10 +35,23 @@ def build(cfg: cfgmod.PoolConfig, stack: str) -> None:
             engine_version=out(S.DB_ENGINE_VERSION),
             subnet_group_name=out(S.DB_SUBNET_GROUP_NAME),
             vpc_id=out(S.VPC_ID),
+            seeding=SlotSeeding(
+                cluster_arn=out(S.CLUSTER_ARN),
+                subnet_ids=[out(S.PRIVATE_SUBNET_IDS)[0], out(S.PRIVATE_SUBNET_IDS)[1]],
+                tools_image=out(S.TOOLS_IMAGE),
+                search_domain_arn=out(S.SEARCH_DOMAIN_ARN),
+                search_url=pulumi.Output.concat("https://", out(S.SEARCH_DOMAIN_ENDPOINT)),
+                search_security_group_id=out(S.SEARCH_SECURITY_GROUP_ID),
+                db_name=out(S.DB_NAME),
+                region=runtime.region(),
+                # The reaper may create roles only under the preview boundary (stack bootstrap).
+                permissions_boundary=f"arn:aws:iam::{runtime.aws_account()}:policy/{BOUNDARY_NAME}",
+            ),
             auto_pause_seconds=cfg.db_auto_pause_seconds,
         ),
     )
     pulumi.export("environment", "pool")
     pulumi.export("claimsTable", pool.table_name)
-    # slot id -> {clusterIdentifier, endpoint, secretArn, indexPrefix, securityGroupId}
+    # slot id -> {clusterIdentifier, endpoint, secretArn, indexPrefix, securityGroupId,
+    #             seedMachineArn, seedLogGroupName}
     pulumi.export("slots", pool.slots)

@@ -97,10 +97,24 @@ def _context(cfg: cfgmod.PreviewConfig, stack: str) -> _Ctx:
         stack=stack,
         tags=tagging.preview_tags(cfg.pr, cfg.sha, cfg.expires_at_iso, cfg.branch),
         region=runtime.region(),
-        prefix=naming.index_prefix(cfg.pr),
+        prefix=_index_prefix(cfg),
         staging=pulumi.StackReference("staging", stack_name=cfg.staging_stack),
         boundary=f"arn:aws:iam::{runtime.aws_account()}:policy/{BOUNDARY_NAME}",
     )
+
+
+def _index_prefix(cfg: cfgmod.PreviewConfig) -> str:
+    """The PR's own `pr-<N>-`, or on the warm path with staging's search the slot's indices,
+    which the pool seeded ahead of time (the slot's clone holds the same data)."""
+    if pre_seeded(cfg) and cfg.warm_slot is not None:
+        return cfg.warm_slot.index_prefix
+    return naming.index_prefix(cfg.pr)
+
+
+def pre_seeded(cfg: cfgmod.PreviewConfig) -> bool:
+    """Indices already seeded: a warm slot's, in staging's domain, by staging's tools image
+    (a PR with tools of its own, or its own domain, seeds on its first run like a cold one)."""
+    return cfg.warm_slot is not None and cfg.search == "shared" and cfg.tools_image is None
 
 
 def _ingress(ctx: _Ctx, host: pulumi.Output[str]) -> _Ingress:
@@ -304,7 +318,7 @@ def _smoke_gate(
     db: Any,
     search_url: pulumi.Output[str],
 ) -> Any:
-    from components.smokegate import SmokeGate, SmokeGateArgs
+    from components.smokegate import GateApp, SmokeGate, SmokeGateArgs
 
     cfg = ctx.cfg
     return SmokeGate(
@@ -315,9 +329,7 @@ def _smoke_gate(
             tools_image=cfg.tools_image or ctx.out(S.TOOLS_IMAGE),
             subnet_ids=ctx.private_subnets(),
             security_group_ids=_task_groups(sec, db),
-            base_url=route.url,
-            health_path=cfg.app.public_service.health_path,
-            expected_sha=cfg.sha,
+            app=GateApp(route.url, cfg.app.public_service.health_path, cfg.sha),
             task_role_arn=services.task_role_arn,
             region=ctx.region,
             tags=ctx.tags,
@@ -353,6 +365,7 @@ def _export(ctx: _Ctx, route: Any, db: Any, smoke: Any, cluster: Any, services: 
         PreviewOut.EXPIRES_AT: cfg.expires_at_iso,
         # "" on the cold path; the pool slot this preview uses on the warm path.
         PreviewOut.WARM_SLOT: db.slot if isinstance(db, _Warm) else "",
+        PreviewOut.PRE_SEEDED: pre_seeded(cfg),
         PreviewOut.RULE_PRIORITY: naming.rule_priorities(cfg.pr, cfg.rule_priority)[0],
     }
     for key, value in outputs.items():

@@ -9,12 +9,15 @@ from components.bootstrap_policies.statements import (
     STAGING_PREFIX,
     allow,
     document,
+    statement,
     tagged_change,
 )
+from components.naming import POOL
 
 
 def boundary_policy() -> dict[str, Any]:
-    """The most any role inside a preview may do at run time (tasks, Lambda, state machine)."""
+    """The most any role inside a preview, or a pool slot's seeder, may do at run time (tasks,
+    Lambda, state machine)."""
     p = PREVIEW_PREFIX
     return document(
         [
@@ -48,9 +51,21 @@ def boundary_policy() -> dict[str, Any]:
                 "SfnEcsSync",
             ),
             tagged_change(["iam:PassRole"], "arn:aws:iam::*:role/*", "PassPreviewRoles"),
+            # The warm pool's seeders (stack pool) pass their own tools roles.
+            statement(
+                "PassPoolRoles",
+                ["iam:PassRole"],
+                "arn:aws:iam::*:role/*",
+                {"StringEquals": {"aws:ResourceTag/environment": "pool"}},
+            ),
             allow(
                 ["es:ESHttp*"],
-                [f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/pr-*", f"arn:aws:es:*:*:domain/{p}*"],
+                [
+                    f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/pr-*",
+                    # A pool slot's pre-seeded indices, which the claiming preview then uses.
+                    f"arn:aws:es:*:*:domain/{STAGING_PREFIX}-*/{POOL}-*",
+                    f"arn:aws:es:*:*:domain/{p}*",
+                ],
                 "SearchPreviewIndices",
             ),
             allow(["rds-db:connect"], "*", "DbConnect"),

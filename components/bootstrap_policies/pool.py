@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.bootstrap_policies.statements import (
+    ATTACHABLE_POLICIES,
+    BOUNDARY_NAME,
     POOL_PREFIX,
     Statement,
     allow,
@@ -15,6 +17,7 @@ from components.bootstrap_policies.statements import (
     state_statements,
     statement,
 )
+from contracts.constants import MANAGED_BY, PROJECT
 
 if TYPE_CHECKING:
     from components.bootstrap import GithubIdentityArgs
@@ -52,6 +55,7 @@ def _pool_statements() -> list[Statement]:
             "PoolSgChange",
             [
                 "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:AuthorizeSecurityGroupEgress",
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:RevokeSecurityGroupEgress",
                 "ec2:DeleteSecurityGroup",
@@ -63,6 +67,126 @@ def _pool_statements() -> list[Statement]:
     ]
 
 
+_CREATE = {"StringEquals": {"aws:RequestTag/environment": "pool"}}
+_OWNED = {"StringEquals": {"aws:ResourceTag/environment": "pool"}}
+_ANY_ROLE = "arn:aws:iam::*:role/*"
+
+
+def _seeder_statements() -> list[Statement]:
+    """Each slot's seeder (components/pool.py): its roles under the preview boundary, tools
+    task, log group, state machine, and ingress rule on staging's search group; all tagged
+    environment=pool (roles and task definitions are autonamed: scoped by tag)."""
+    q = POOL_PREFIX
+    bounded = {"StringLike": {"iam:PermissionsBoundary": f"arn:aws:iam::*:policy/{BOUNDARY_NAME}"}}
+    return [
+        statement(
+            "PoolRoleCreate",
+            ["iam:CreateRole"],
+            _ANY_ROLE,
+            {
+                **bounded,
+                "StringEquals": {
+                    **_CREATE["StringEquals"],
+                    "aws:RequestTag/managed-by": MANAGED_BY,
+                },
+            },
+        ),
+        statement(
+            "PoolCreateTagged",
+            [
+                "iam:TagRole",
+                "ecs:RegisterTaskDefinition",
+                "ecs:TagResource",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:CreateTags",
+            ],
+            ["*"],
+            _CREATE,
+        ),
+        statement(
+            "PoolRolePolicies",
+            [
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy",
+            ],
+            _ANY_ROLE,
+            {**bounded, **_OWNED},
+        ),
+        statement(
+            "PoolAttachOnlyServicePolicies",
+            ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+            "*",
+            {"ArnNotEquals": {"iam:PolicyARN": list(ATTACHABLE_POLICIES)}},
+            effect="Deny",
+        ),
+        statement(
+            "PoolRoles",
+            [
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "iam:DeleteRole",
+                "iam:TagRole",
+                "iam:UntagRole",
+            ],
+            _ANY_ROLE,
+            _OWNED,
+        ),
+        statement(
+            "PoolPassRoles",
+            "iam:PassRole",
+            _ANY_ROLE,
+            {
+                "StringEquals": {
+                    "iam:PassedToService": ["ecs-tasks.amazonaws.com", "states.amazonaws.com"],
+                    **_OWNED["StringEquals"],
+                }
+            },
+        ),
+        allow(
+            [
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:TagResource",
+                "logs:UntagResource",
+                "logs:ListTagsForResource",
+            ],
+            [f"arn:aws:logs:*:*:log-group:/{PROJECT}/pool/*"],
+            "PoolLogs",
+        ),
+        allow(
+            ["logs:GetLogEvents"],
+            [f"arn:aws:logs:*:*:log-group:/{PROJECT}/pool/*:log-stream:*"],
+            "PoolSeedLogs",
+        ),
+        allow(
+            [
+                "states:CreateStateMachine",
+                "states:UpdateStateMachine",
+                "states:DeleteStateMachine",
+                "states:DescribeStateMachine",
+                "states:ListStateMachineVersions",
+                "states:TagResource",
+                "states:UntagResource",
+                "states:ListTagsForResource",
+                "states:StartExecution",
+            ],
+            [f"arn:aws:states:*:*:stateMachine:{q}*"],
+            "PoolSeeders",
+        ),
+        allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [f"arn:aws:states:*:*:execution:{q}*:*"],
+            "PoolSeedRuns",
+        ),
+    ]
+
+
 def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
     """The reaper's managed policy for the warm pool: stack `pool` and its state. Managed, not
     inline: a role's inline policies share one 10,240-character quota the preview policy fills;
@@ -70,6 +194,7 @@ def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
     return document(
         [
             *_pool_statements(),
+            *_seeder_statements(),
             *state_statements(args, stacks=("pool",), read_stacks=("staging",)),
             *prod_guard(),
         ]

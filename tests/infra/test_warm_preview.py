@@ -53,9 +53,39 @@ def test_app_and_seed_task_use_the_slot_endpoint_and_secret(warm: Synth) -> None
     assert {
         s["valueFrom"].split(":username")[0].split(":password")[0] for s in tools["secrets"]
     } == {SLOT["secretArn"]}
-    # The preview's own indices: seeded from the slot at claim, deleted by `down` as before.
-    env = {e["name"]: e["value"] for e in web["environment"]}
-    assert env["SEARCH_INDEX_PREFIX"] == "pr-12-"
+
+
+def test_the_warm_preview_uses_the_slots_pre_seeded_indices(warm: Synth) -> None:
+    """The pool seeded `pool-<slot>-*` from the same clone: app, sync and cleanup use them, the
+    task role reaches only them, and the first smoke run may skip SeedSearch."""
+    web = _container(warm, "app-web-task")
+    assert {e["name"]: e["value"] for e in web["environment"]}["SEARCH_INDEX_PREFIX"] == (
+        "pool-s0042-"
+    )
+    tools = _container(warm, "smoke-tools")
+    tools_env = {e["name"]: e["value"] for e in tools["environment"]}
+    assert tools_env["PREVIEW_SYNC_INDEX_PREFIX"] == "pool-s0042-"
+    (policy,) = [
+        json.loads(p.inputs["policy"])
+        for p in warm.of_type("aws:iam/rolePolicy:RolePolicy")
+        if "es:ESHttpGet" in p.inputs["policy"]
+    ]
+    paths = {r.split("/", 2)[2] for r in policy["Statement"][0]["Resource"]}
+    assert paths == {"pool-s0042-*", "pool-s0042-*/*"}
+    assert warm.outputs["indexPrefix"] == "pool-s0042-"
+    assert warm.outputs["searchPreSeeded"] is True
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"toolsImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/t:pr"}, {"search": "dedicated"}],
+)
+def test_a_warm_preview_that_cannot_use_the_slots_indices_seeds_its_own(extra: Any) -> None:
+    """Its own tools image (maybe another search spec) or its own domain: its own `pr-<N>-`
+    indices, seeded on the first run as on the cold path."""
+    synth = synthesize("pr-12", preview_config(warmSlot=SLOT, **extra))
+    assert synth.outputs["indexPrefix"] == "pr-12-"
+    assert synth.outputs["searchPreSeeded"] is False
 
 
 def test_tasks_join_the_slots_clients_group(warm: Synth) -> None:
