@@ -1,4 +1,4 @@
-"""`preview pool status | refill | refresh`: the warm database pool (see preview/pool.py).
+"""`preview pool status | refill | refresh`: the warm database pool (see preview/pool/).
 
 Run by the reaper's schedule and after each staging deploy. Only stdlib and click at top level
 (see preview/cli.py).

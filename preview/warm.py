@@ -1,6 +1,6 @@
 """The warm path of the pipelines: `up` claims a pool slot, teardown and the reaper hand it back.
 
-Rules (preview/pool.py holds the claims store and proves the atomicity):
+Rules (preview/pool/ holds the claims store and proves the atomicity):
 * A new preview claims a free slot with a lease of `PREVIEW_POOL_LEASE_MINUTES` and gets config
   `warmSlot`; after it deployed, the lease is renewed to the preview's expiry plus an hour, so
   the reaper tears the preview down before its claim can lapse. Every push renews it again.

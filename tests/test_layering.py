@@ -26,7 +26,7 @@ PREVIEW_RANKS: dict[str, int] = {
     "stackconfig": 1,
     "sync": 1,
     "aws": 2,
-    "pool": 2,
+    "pool": 2,  # a package: store, claims, refill, status, stack
     "ports": 2,
     "tables": 2,
     "synth": 2,

@@ -291,7 +291,7 @@ def _search_certificate_pool() -> list[Statement]:
         ),
         # Dedicated-ALB option: its own certificate.
         tagged_change(["acm:DeleteCertificate"], ["*"], "AcmDelete"),
-        # Warm pool claims (preview/pool.py): read the slots, claim/renew/release one.
+        # Warm pool claims (preview/pool/): read the slots, claim/renew/release one.
         allow(
             ["dynamodb:Scan", "dynamodb:UpdateItem"],
             [f"arn:aws:dynamodb:*:*:table/{POOL_PREFIX}*"],

@@ -78,7 +78,7 @@ class SpotSpec(ConfigModel):
 
 
 class WarmSlot(ConfigModel):
-    """The pool slot `preview up` claimed for this PR (preview/pool.py Slot.warm_config): the
+    """The pool slot `preview up` claimed for this PR (preview/pool/store.py Slot.warm_config): the
     preview uses its database instead of cloning one, and does not own it."""
 
     slot: str = Field(pattern=r"s[0-9]{4,6}")

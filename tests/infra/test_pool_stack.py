@@ -71,7 +71,7 @@ def test_outputs_give_the_cli_each_slots_endpoint_secret_and_indices(pool_synth:
 
 
 def test_the_claims_table_has_the_schema_the_cli_writes(pool_synth: Synth) -> None:
-    """preview/pool.py keys items by string attribute `slot`; the stack's table must agree."""
+    """preview/pool/store.py keys items by string attribute `slot`; the stack's table must agree."""
     table = pool_synth.get("aws:dynamodb/table:Table", "pool-claims").inputs
     schema = DynamoClaims.key_schema()
     assert table["hashKey"] == schema["KeySchema"][0]["AttributeName"] == "slot"

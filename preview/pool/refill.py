@@ -1,0 +1,162 @@
+"""Refill and refresh: keep `policy.size` free slots, destroy retired ones, and replace stale
+free slots one at a time (preview/pool package docstring: Never reused dirty, Freshness).
+
+The slot clones themselves are made by a `Provisioner` (`PoolStack` in preview/pool/stack.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from preview.pool.claims import retire
+from preview.pool.store import ClaimStore, Expect, Slot
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """What the pool stack reports about one provisioned slot (its outputs)."""
+
+    cluster_identifier: str
+    endpoint: str
+    secret_arn: str
+    index_prefix: str
+    security_group_id: str
+
+
+class Provisioner(Protocol):
+    """Makes the pool stack hold exactly `slots` (creating new clones, destroying dropped ones)
+    and returns the outputs of every slot it holds. Raises on failure; slots it already held
+    and still holds are left as they were."""
+
+    def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]: ...
+
+
+@dataclass(frozen=True)
+class PoolPolicy:
+    size: int  # free slots the pool keeps ready
+    max_age_s: int  # a free slot older than this is replaced
+
+
+@dataclass
+class RefillResult:
+    created: list[str] = field(default_factory=list)
+    destroyed: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def new_slot_ids(existing: Iterable[str], count: int) -> list[str]:
+    """Fresh slot ids `s0001`, `s0002`, ... after the highest one in use (never reused, so a
+    replaced slot's clone and its successor never share a physical name)."""
+    top = max((int(s[1:]) for s in existing if s[1:].isdigit()), default=0)
+    return [f"s{top + i:04d}" for i in range(1, count + 1)]
+
+
+def stale(s: Slot, policy: PoolPolicy, now: int, staging_deployed_at: int) -> bool:
+    return s.created_at + policy.max_age_s <= now or s.created_at < staging_deployed_at
+
+
+def refill(
+    store: ClaimStore,
+    provisioner: Provisioner,
+    policy: PoolPolicy,
+    now: int,
+    staging_deployed_at: int = 0,
+) -> RefillResult:
+    """Bring the pool to `policy.size` free slots and destroy retired ones, in one stack update.
+
+    New slots are written `provisioning` before the update and turn `free` after it, so a
+    failed update leaves them for the next refill and never touches the slots already free.
+    """
+    result = RefillResult()
+    slots = store.scan()
+    free = [s for s in slots if s.state == "free"]
+    pending = [s for s in slots if s.state == "provisioning"]
+    missing = max(0, policy.size - len(free) - len(pending))
+    for sid in new_slot_ids((s.slot for s in slots), missing):
+        if store.create(Slot(sid, "provisioning", created_at=now)):
+            pending.append(Slot(sid, "provisioning", created_at=now))
+    retiring = [s.slot for s in slots if s.state == "retiring"]
+    keep = [s.slot for s in slots if s.state in ("free", "claimed")]
+    if not pending and not retiring:
+        return result
+    try:
+        infos = provisioner.apply(sorted(keep + [s.slot for s in pending]))
+    except Exception as exc:  # the stack update failed: what was free stays free
+        result.error = f"{type(exc).__name__}: {exc}"
+        return result
+    result.created = _activate(store, pending, infos, now, staging_deployed_at)
+    for sid in retiring:
+        if store.delete(sid, Expect("retiring")):
+            result.destroyed.append(sid)
+    return result
+
+
+def refresh(
+    store: ClaimStore,
+    provisioner: Provisioner,
+    policy: PoolPolicy,
+    now: int,
+    staging_deployed_at: int = 0,
+) -> RefillResult:
+    """Replace stale free slots one at a time: make a fresh one, mark it free, then retire and
+    destroy the stale one. A failure stops the round with every remaining slot usable."""
+    result = refill(store, provisioner, policy, now, staging_deployed_at)
+    if result.error:
+        return result
+    for old in [s for s in store.scan() if s.state == "free"]:
+        if not stale(old, policy, now, staging_deployed_at):
+            continue
+        slots = store.scan()
+        (sid,) = new_slot_ids((s.slot for s in slots), 1)
+        if not store.create(Slot(sid, "provisioning", created_at=now)):
+            continue
+        fresh = Slot(sid, "provisioning", created_at=now)
+        holding = [s.slot for s in slots if s.state in ("free", "claimed", "retiring")]
+        try:
+            infos = provisioner.apply(sorted([*holding, sid]))
+        except Exception as exc:
+            result.error = f"{type(exc).__name__}: {exc}"
+            return result
+        result.created += _activate(store, [fresh], infos, now, staging_deployed_at)
+        # Only a slot still free is retired; one claimed meanwhile stays with its PR and is
+        # retired on release like any other.
+        if not retire(store, old, Expect("free", created_at=old.created_at)):
+            continue
+        try:
+            provisioner.apply(sorted(s for s in [*holding, sid] if s != old.slot))
+        except Exception as exc:
+            result.error = f"{type(exc).__name__}: {exc}"
+            return result
+        if store.delete(old.slot, Expect("retiring")):
+            result.refreshed.append(old.slot)
+    return result
+
+
+def _activate(
+    store: ClaimStore,
+    pending: Sequence[Slot],
+    infos: Mapping[str, SlotInfo],
+    now: int,
+    staging_deployed_at: int,
+) -> list[str]:
+    done = []
+    for s in pending:
+        info = infos.get(s.slot)
+        if info is None:
+            continue
+        values = {
+            "state": "free",
+            "created_at": now,
+            "staging_deployed_at": staging_deployed_at,
+            "cluster_identifier": info.cluster_identifier,
+            "endpoint": info.endpoint,
+            "secret_arn": info.secret_arn,
+            "index_prefix": info.index_prefix,
+            "security_group_id": info.security_group_id,
+        }
+        if store.update(s.slot, Expect("provisioning"), values):
+            done.append(s.slot)
+    return done
