@@ -74,6 +74,7 @@ def status(as_json: bool) -> None:
 
 def _maintain(refresh_stale: bool) -> None:
     from contracts.errors import UnavailableError
+    from preview import aws
     from preview import pool as poolmod
     from preview.automation import PulumiAutomation
 
@@ -89,7 +90,14 @@ def _maintain(refresh_stale: bool) -> None:
     deployed = int(staging.last_update.timestamp()) if staging and staging.last_update else 0
     for s in poolmod.expire(store, now):
         _echo(f"{s.slot}: lease of pr-{s.claim_pr} expired; retiring the slot")
-    stack = poolmod.PoolStack(automation, settings.pool_template, settings.pool_stack, _echo)
+    region = settings.aws_region
+    # A seed syncs the whole staging data set; half an hour, as the seeder's own task timeout.
+    machines = aws.StepFunctionsSmoke(
+        aws.client("stepfunctions", region), logs=aws.client("logs", region), timeout_s=1800
+    )
+    stack = poolmod.PoolStack(
+        automation, settings.pool_template, settings.pool_stack, _echo, machines
+    )
     run = poolmod.refresh if refresh_stale else poolmod.refill
     result = run(store, stack, poolmod.policy_of(cfg), now, deployed)
     for what, ids in (

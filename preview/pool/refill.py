@@ -23,14 +23,26 @@ class SlotInfo:
     secret_arn: str
     index_prefix: str
     security_group_id: str
+    seed_machine_arn: str = ""
+    seed_log_group: str = ""
 
 
 class Provisioner(Protocol):
-    """Makes the pool stack hold exactly `slots` (creating new clones, destroying dropped ones)
-    and returns the outputs of every slot it holds. Raises on failure; slots it already held
-    and still holds are left as they were."""
+    """The pool stack and each slot's seeder."""
 
-    def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]: ...
+    def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]:
+        """Make the stack hold exactly `slots` (creating new clones, destroying dropped ones)
+        and return the outputs of every slot it holds. Raises on failure; slots it already
+        held and still holds are left as they were."""
+        ...
+
+    def seed(self, slot: str, info: SlotInfo) -> str:
+        """Seed the slot's indices from its clone; "" when done, else what went wrong."""
+        ...
+
+    def clean(self, slot: Slot) -> str:
+        """Delete the slot's indices before it is destroyed; "" when done (or nothing to do)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -78,20 +90,30 @@ def refill(
     for sid in new_slot_ids((s.slot for s in slots), missing):
         if store.create(Slot(sid, "provisioning", created_at=now)):
             pending.append(Slot(sid, "provisioning", created_at=now))
-    retiring = [s.slot for s in slots if s.state == "retiring"]
+    retiring = [s for s in slots if s.state == "retiring"]
     keep = [s.slot for s in slots if s.state in ("free", "claimed")]
     if not pending and not retiring:
         return result
+    # A slot whose indices could not be deleted stays in the stack (and retiring) for the
+    # next refill: destroying it first would orphan them.
+    dirty = [s.slot for s in retiring if _cleaned(provisioner, s, result) is False]
     try:
-        infos = provisioner.apply(sorted(keep + [s.slot for s in pending]))
+        infos = provisioner.apply(sorted(keep + dirty + [s.slot for s in pending]))
     except Exception as exc:  # the stack update failed: what was free stays free
         result.error = f"{type(exc).__name__}: {exc}"
         return result
-    result.created = _activate(store, pending, infos, now, staging_deployed_at)
-    for sid in retiring:
-        if store.delete(sid, Expect("retiring")):
-            result.destroyed.append(sid)
+    result.created = _activate(store, provisioner, pending, infos, now, staging_deployed_at, result)
+    for s in retiring:
+        if s.slot not in dirty and store.delete(s.slot, Expect("retiring")):
+            result.destroyed.append(s.slot)
     return result
+
+
+def _cleaned(provisioner: Provisioner, s: Slot, result: RefillResult) -> bool:
+    error = provisioner.clean(s)
+    if error:
+        result.error = f"cleaning the indices of {s.slot} failed: {error}"
+    return not error
 
 
 def refresh(
@@ -120,11 +142,15 @@ def refresh(
         except Exception as exc:
             result.error = f"{type(exc).__name__}: {exc}"
             return result
-        result.created += _activate(store, [fresh], infos, now, staging_deployed_at)
+        result.created += _activate(
+            store, provisioner, [fresh], infos, now, staging_deployed_at, result
+        )
         # Only a slot still free is retired; one claimed meanwhile stays with its PR and is
         # retired on release like any other.
         if not retire(store, old, Expect("free", created_at=old.created_at)):
             continue
+        if not _cleaned(provisioner, old, result):
+            return result  # retiring: the next refill cleans and destroys it
         try:
             provisioner.apply(sorted(s for s in [*holding, sid] if s != old.slot))
         except Exception as exc:
@@ -137,15 +163,23 @@ def refresh(
 
 def _activate(
     store: ClaimStore,
+    provisioner: Provisioner,
     pending: Sequence[Slot],
     infos: Mapping[str, SlotInfo],
     now: int,
     staging_deployed_at: int,
+    result: RefillResult,
 ) -> list[str]:
+    """Seed each new slot, then mark it free. One whose seed failed stays `provisioning`
+    (never claimed) and is seeded again by the next refill; the others turn free."""
     done = []
     for s in pending:
         info = infos.get(s.slot)
         if info is None:
+            continue
+        error = provisioner.seed(s.slot, info)
+        if error:
+            result.error = f"seeding {s.slot} failed: {error}"
             continue
         values = {
             "state": "free",
@@ -156,6 +190,8 @@ def _activate(
             "secret_arn": info.secret_arn,
             "index_prefix": info.index_prefix,
             "security_group_id": info.security_group_id,
+            "seed_machine_arn": info.seed_machine_arn,
+            "seed_log_group": info.seed_log_group,
         }
         if store.update(s.slot, Expect("provisioning"), values):
             done.append(s.slot)

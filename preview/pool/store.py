@@ -31,6 +31,10 @@ class Slot:
     secret_arn: str = ""
     index_prefix: str = ""
     security_group_id: str = ""
+    # The slot's seeder (components/pool.py): seeds its indices, and cleans them before the
+    # slot is destroyed.
+    seed_machine_arn: str = ""
+    seed_log_group: str = ""
     claim_pr: int | None = None
     claim_run: str = ""
     claimed_at: int | None = None

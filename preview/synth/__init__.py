@@ -152,13 +152,16 @@ SAMPLE_SLOT = {
 def _ready(stack: str, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
     """Both paths of a new preview: the cold one is this synth (the stack clones staging); the
     warm one synthesizes the same config with a claimed slot, which owns no clone."""
+    from contracts.outputs import PreviewOut
     from preview.synth.timing import critical_path, time_to_ready
 
     if config.get("warmSlot"):
-        return {"warm": time_to_ready(path, "warm")}
+        seeded = _synthesize(stack, config).outputs.get(PreviewOut.PRE_SEEDED) is True
+        return {"warm": time_to_ready(path, "warm", pre_seeded=seeded)}
     warm = _synthesize(stack, {**config, "warmSlot": SAMPLE_SLOT})
+    seeded = warm.outputs.get(PreviewOut.PRE_SEEDED) is True
     return {
-        "warm": time_to_ready(critical_path(list(warm.resources)), "warm"),
+        "warm": time_to_ready(critical_path(list(warm.resources)), "warm", pre_seeded=seeded),
         "cold": time_to_ready(path, "cold"),
     }
 
@@ -168,6 +171,7 @@ def _pool_cost(region: str, notes: list[str]) -> Any:
     from components.config import ConfigError, PoolConfig, load
     from preview.synth import configfile
     from preview.synth.cost import pool_idle_cost
+    from preview.synth.timing import SEED_S
 
     path = configfile.REPO / "Pulumi.pool.yaml"
     if not path.is_file():
@@ -182,6 +186,7 @@ def _pool_cost(region: str, notes: list[str]) -> Any:
         cfg.size,
         max_age_hours=cfg.max_age_hours,
         auto_pause_seconds=cfg.db_auto_pause_seconds,
+        seed_seconds=SEED_S,
         region=region,
     )
 

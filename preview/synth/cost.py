@@ -321,6 +321,10 @@ def estimate(resources: list[ResourceLike], region: str = DEFAULT_REGION) -> Cos
 # --- the warm pool's idle cost ---------------------------------------------------------------
 
 
+# The seeder's tools task (components/smokegate.py: cpu 512, memory 1024).
+SEED_VCPU, SEED_GB = 0.5, 1.0
+
+
 @dataclass(frozen=True)
 class PoolCost:
     """What a free (idle) pool slot costs per day, line by line, and the pool in total."""
@@ -347,14 +351,18 @@ def pool_idle_cost(
 ) -> PoolCost:
     """Idle cost of a pool of `slots` free slots (components/pool.py), replaced every
     `max_age_hours`. A free slot is a copy-on-write clone whose instance is paused at 0 ACU: it
-    is awake once per lifetime, from its creation (plus `seed_seconds` of anything that reads it
-    ahead of a claim; nothing does today) until `auto_pause_seconds` of idleness pause it, and it
-    stores only the pages it changed."""
+    is awake once per lifetime, from its creation (plus `seed_seconds` of its seeder reading it)
+    until `auto_pause_seconds` of idleness pause it, and it stores only the pages it changed.
+    Its seeder is one tools task of `seed_seconds` per lifetime; its indices live in staging's
+    search domain, whose instances are paid by staging."""
     factor = region_multiplier(region)
     awake_h = (seed_seconds + auto_pause_seconds) / 3600
     per_day = p.HOURS_PER_DAY / max_age_hours
     acu = awake_h * per_day * p.AURORA_AWAKE_ACU * p.AURORA_ACU_HOUR
     storage = _monthly(p.AURORA_POOL_CHANGED_GB * p.AURORA_STORAGE_GB_MONTH)
+    seed_h = seed_seconds / 3600 * per_day
+    seeder = seed_h * (SEED_VCPU * p.FARGATE_VCPU_HOUR + SEED_GB * p.FARGATE_GB_HOUR)
+    indices = _monthly(p.POOL_INDEX_GB * p.OPENSEARCH_GP3_GB_MONTH)
     lines = [
         CostLine(
             "slot instance",
@@ -370,6 +378,20 @@ def pool_idle_cost(
             round(storage * factor, 4),
             f"{p.AURORA_POOL_CHANGED_GB:g} GB changed pages of an unused clone "
             f"x ${p.AURORA_STORAGE_GB_MONTH}/GB-month",
+        ),
+        CostLine(
+            "slot seeder",
+            "aws:ecs/taskDefinition:TaskDefinition",
+            round(seeder * factor, 4),
+            f"one tools task ({SEED_VCPU:g} vCPU, {SEED_GB:g} GB) of {seed_seconds:g} s per "
+            f"lifetime at ${p.FARGATE_VCPU_HOUR}/vCPU-h + ${p.FARGATE_GB_HOUR}/GB-h",
+        ),
+        CostLine(
+            "slot indices",
+            "aws:opensearch/domain:Domain",
+            round(indices * factor, 4),
+            f"{p.POOL_INDEX_GB:g} GB in staging's domain x ${p.OPENSEARCH_GP3_GB_MONTH}/GB-month "
+            "gp3 (its instances are staging's)",
         ),
         CostLine(
             "claims table",

@@ -91,3 +91,6 @@ SFN_EXECUTIONS_PER_DAY: Final = 4
 SFN_TRANSITIONS_PER_EXECUTION: Final = 12
 # A pool slot nobody has claimed changes almost nothing: page writes of its own start-up only.
 AURORA_POOL_CHANGED_GB: Final = 0.1
+# A slot's pre-seeded indices: the 200k-row reference data set (timing.SYNC_S), ~0.2 GB with
+# one replica, in staging's domain. Assumed; re-measure with `_cat/indices` for yours.
+POOL_INDEX_GB: Final = 0.2

@@ -168,6 +168,9 @@ class FakeAutomation:
         }
         if "rulePriority" in config:
             st.outputs["rulePriority"] = int(config["rulePriority"])
+        if "warmSlot" in config:
+            # The program's answer for a slot of staging's domain (tests/infra/test_warm_preview).
+            st.outputs["searchPreSeeded"] = True
         st.last_update = self.clock.now()
         st.updates += 1
         on_output(f"Updating ({stack}): sha {st.config.get('sha')}")

@@ -84,13 +84,34 @@ def test_an_oversized_pool_is_refused_naming_the_key(
     assert "preview-platform:size" in err and "dbClusterQuota 40" in err
 
 
+class Machines:
+    """The Step Functions adapter, recording which machine ran with what input."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, dict[str, Any], str]] = []
+
+    def run(self, arn: str, name: str, payload: Mapping[str, Any], logs: str = "") -> Any:
+        from preview.report import SmokeResult
+
+        self.runs.append((arn, dict(payload), logs))
+        return SmokeResult("SUCCEEDED", execution_arn=f"{arn}:{name}")
+
+
 def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims) -> None:
-    """Refill hands the real program the slot ids, and the claims table gets the endpoints,
-    secrets and client groups the program exports for them."""
+    """Refill hands the real program the slot ids, runs each new slot's seeder (the program's
+    own state machine for that slot), and the claims table gets the endpoints, secrets,
+    client groups and seeders the program exports for them."""
     automation = HarnessAutomation()
-    stack = PoolStack(automation, REPO / "Pulumi.pool.yaml", "pool", lambda line: None)
+    machines = Machines()
+    stack = PoolStack(automation, REPO / "Pulumi.pool.yaml", "pool", lambda line: None, machines)
     result = pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW)
     assert not result.error and result.created == ["s0001", "s0002"]
+    outputs = synthesize("pool", automation.configs[0]).outputs["slots"]
+    assert machines.runs == [
+        (outputs[s]["seedMachineArn"], {}, outputs[s]["seedLogGroupName"])
+        for s in ("s0001", "s0002")
+    ]
+    assert outputs["s0002"]["seedLogGroupName"] == "/preview-platform/pool/s0002/seed"
     (config,) = automation.configs
     assert config["slots"] == ["s0001", "s0002"] and config["aws:region"] == "us-east-1"
     slots = store.scan()
@@ -99,8 +120,18 @@ def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims
     assert slots[1].endpoint.startswith("pool-s0002-cluster.")
     assert slots[1].security_group_id == "pool-s0002-clients-id"
     assert slots[1].index_prefix == "pool-s0002-"
+    assert slots[1].seed_machine_arn == outputs["s0002"]["seedMachineArn"]
     claimed = pool.claim(store, 5, "r", 600, NOW)
     assert claimed is not None and claimed.warm_config()["endpoint"] == claimed.endpoint
+    pool.release(store, 5)
+    pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW + 60)
+    # The released slot's seeder cleaned its indices (cleanup input) before it was dropped.
+    assert machines.runs[2] == (
+        claimed.seed_machine_arn,
+        {"action": "cleanup"},
+        claimed.seed_log_group,
+    )
+    assert claimed.slot not in automation.configs[-1]["slots"]
 
 
 def test_ls_lists_the_slots_under_the_previews(

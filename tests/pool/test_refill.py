@@ -24,6 +24,10 @@ class StackDouble:
         self.store = store
         self.policy = policy
         self.free_seen: list[int] = []  # free slots in the table at every update
+        self.seeded: list[str] = []
+        self.cleaned: list[str] = []
+        self.fail_seed: set[str] = set()
+        self.fail_clean: set[str] = set()
 
     def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]:
         self.free_seen.append(sum(1 for s in self.store.scan() if s.state == "free"))
@@ -38,9 +42,30 @@ class StackDouble:
                 f"arn:secret:{s}",
                 f"pool-{s}-",
                 f"sg-{s}",
+                f"arn:aws:states:us-east-1:1:stateMachine:pp-pool-{s}-seed",
             )
             for s in slots
         }
+
+    def seed(self, slot: str, info: SlotInfo) -> str:
+        # The seeder runs while the slot is still provisioning: no PR can claim it half-seeded.
+        (item,) = [s for s in self.store.scan() if s.slot == slot]
+        assert item.state == "provisioning" and slot in self.held
+        assert info.seed_machine_arn.endswith(f"pp-pool-{slot}-seed")
+        if slot in self.fail_seed:
+            self.fail_seed.discard(slot)
+            return "FAILED: SeedSearchFailed"
+        self.seeded.append(slot)
+        return ""
+
+    def clean(self, slot: Slot) -> str:
+        # Before the update that destroys it: its indices go while its seeder still exists.
+        assert slot.slot in self.held and slot.seed_machine_arn
+        if slot.slot in self.fail_clean:
+            self.fail_clean.discard(slot.slot)
+            return "FAILED: CleanupSearchFailed"
+        self.cleaned.append(slot.slot)
+        return ""
 
 
 @pytest.fixture
@@ -59,6 +84,44 @@ def test_refill_makes_free_slots_with_their_endpoints(
     assert slots[0].endpoint == "pp-pool-s0001.cluster.example"
     assert slots[0].staging_deployed_at == NOW - 100
     assert stack.held == {"s0001", "s0002", "s0003"}
+    assert stack.seeded == ["s0001", "s0002", "s0003"]
+
+
+def test_a_slot_whose_seed_failed_is_never_handed_out(
+    store: DynamoClaims, policy: PoolPolicy
+) -> None:
+    """Its search is not ready: it stays provisioning (unclaimable), the refill says why, the
+    other slots turn free, and the next refill seeds it again."""
+    stack = StackDouble(store, policy)
+    stack.fail_seed = {"s0002"}
+    result = pool.refill(store, stack, policy, NOW)
+    assert result.created == ["s0001", "s0003"]
+    assert "seeding s0002 failed" in result.error
+    assert {s.slot: s.state for s in store.scan()}["s0002"] == "provisioning"
+    claims = [pool.claim(store, pr, "r", 600, NOW) for pr in (1, 2, 3)]
+    assert sorted(c.slot for c in claims if c) == ["s0001", "s0003"] and claims[2] is None
+    again = pool.refill(store, stack, policy, NOW + 60)
+    assert "s0002" in again.created and not again.error
+
+
+def test_a_retired_slot_loses_its_indices_before_its_clone(
+    store: DynamoClaims, policy: PoolPolicy
+) -> None:
+    """Its seeder deletes `pool-<slot>-*` first; if that fails the slot stays in the stack,
+    retiring, until a later refill cleans it (destroying it first would orphan the indices)."""
+    stack = StackDouble(store, policy)
+    pool.refill(store, stack, policy, NOW)
+    used = pool.claim(store, 9, "r", 600, NOW)
+    assert used is not None
+    pool.release(store, 9)
+    stack.fail_clean = {used.slot}
+    failed = pool.refill(store, stack, policy, NOW + 60)
+    assert f"cleaning the indices of {used.slot} failed" in failed.error
+    assert failed.destroyed == [] and used.slot in stack.held
+    assert {s.slot: s.state for s in store.scan()}[used.slot] == "retiring"
+    done = pool.refill(store, stack, policy, NOW + 120)
+    assert done.destroyed == [used.slot] and stack.cleaned == [used.slot]
+    assert used.slot not in stack.held
 
 
 def test_a_refill_that_fails_leaves_the_free_slots_claimable(
@@ -111,6 +174,7 @@ def test_refresh_replaces_stale_slots_one_at_a_time(
     assert all(s.created_at == NOW + 7200 and s.staging_deployed_at == deployed for s in slots)
     assert min(stack.free_seen) >= policy.size
     assert stack.held == {s.slot for s in slots}
+    assert stack.cleaned == ["s0001", "s0002", "s0003"]
 
 
 def test_refresh_replaces_slots_past_their_age(store: DynamoClaims, policy: PoolPolicy) -> None:
@@ -131,6 +195,9 @@ def test_refresh_keeps_a_slot_claimed_while_it_was_being_replaced(
         def apply(self, slots: Sequence[str]) -> dict[str, SlotInfo]:
             pool.claim(store, 42, "r", 600, NOW + DAY)  # a PR claims the stale slot mid-refresh
             return stack.apply(slots)
+
+        def seed(self, slot: str, info: SlotInfo) -> str:
+            return stack.seed(slot, info)
 
     racer = ClaimDuring(store, policy)
     result = pool.refresh(store, racer, PoolPolicy(size=1, max_age_s=DAY), NOW + DAY)

@@ -97,6 +97,20 @@ def test_a_new_preview_claims_a_free_slot_and_says_so(world: World) -> None:
     assert "warm pool slot s0001" in body and "claim" in body and "stack up" in body
 
 
+def test_only_a_new_warm_previews_first_smoke_run_skips_seeding(world: World) -> None:
+    """The slot's indices were seeded by the pool: the first run starts at the health check.
+    Every later push seeds again (the PR may have changed the data), and a cold preview
+    always seeds."""
+    smoke = world.deps.smoke
+    assert isinstance(smoke, FakeSmoke)
+    world.fill("s0001")
+    up(world.deps, 1, SHA)
+    up(world.deps, 1, "1111111111111111111111111111111111111111")
+    up(world.deps, 2, SHA)  # the pool is empty now: cold
+    payloads = [payload for _, _, payload in smoke.runs]
+    assert [p.get("seeded") for p in payloads] == [True, None, None]
+
+
 def test_an_empty_pool_takes_the_cold_path_and_says_why(world: World) -> None:
     up(world.deps, 1, SHA)
     assert world.warm_slot(1) is None

@@ -89,10 +89,25 @@ def _lint(definition: dict[str, Any], tmp_path: Path) -> subprocess.CompletedPro
     )
 
 
-def test_definition_passes_statelint(tmp_path: Path) -> None:
-    """The generated ASL is valid Amazon States Language."""
-    result = _lint(build_definition(_targets()), tmp_path)
+SEEDER = {"health_function_arn": None, "base_url": None, "health_url": None, "expected_sha": None}
+
+
+@pytest.mark.parametrize("kind", ["gate", "seeder"])
+def test_definition_passes_statelint(tmp_path: Path, kind: str) -> None:
+    """The generated ASL is valid Amazon States Language, the gate's and a pool seeder's."""
+    result = _lint(build_definition(_targets(**(SEEDER if kind == "seeder" else {}))), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_seeder_grants_its_machine_no_lambda() -> None:
+    policy = build_role_policy(_targets(**SEEDER))
+    assert "lambda:InvokeFunction" not in json.dumps(policy)
+    assert "lambda:InvokeFunction" in json.dumps(build_role_policy(_targets()))
+
+
+def test_half_a_gate_is_refused() -> None:
+    with pytest.raises(UsageError, match="go together"):
+        _targets(health_function_arn=None)
 
 
 def test_statelint_gate_rejects_a_broken_definition(tmp_path: Path) -> None:

@@ -134,3 +134,30 @@ def test_failed_cleanup_fails_the_execution(gate: Gate) -> None:
     assert result["error"] == "CleanupSearchFailed"
     step, error = failure(result)
     assert step == "CleanupSearch" and "exited with code 3" in error["Cause"]
+
+
+def test_pre_seeded_input_skips_seeding(gate: Gate, health_app: tuple[str, HealthState]) -> None:
+    """`{"seeded": true}` (a new warm preview: the pool seeded its slot's indices) starts at
+    the health check; the smoke suite still runs."""
+    base_url, _ = health_app
+    result = gate.run({"pr": 12, "seeded": True})
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert gate.commands == [["smoke", "--base-url", base_url, "--expected-sha", SHA]]
+    assert len(gate.lambda_events) == 1
+
+
+def test_a_seeder_seeds_or_cleans_and_nothing_else(gate: Gate) -> None:
+    """A pool slot's seeder (no app: no health Lambda, no smoke) runs `sync --spec` alone, or
+    with the cleanup input `sync --delete-prefix` alone."""
+    seeder = {"health_function_arn": None, "base_url": None, "health_url": None}
+    seeder["expected_sha"] = None
+    result = gate.run({}, **seeder)
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert gate.commands == [["sync", "--spec", "/app/search-spec.yaml"]]
+    gate.commands.clear()
+    assert gate.run(CLEANUP_INPUT, **seeder)["status"] == "SUCCEEDED"
+    assert gate.commands == [["sync", "--delete-prefix"]]
+    assert gate.lambda_events == []
+    gate.exit_codes["sync"] = 2
+    failed = gate.run({}, **seeder)
+    assert (failed["status"], failed["error"]) == ("FAILED", "SeedSearchFailed")

@@ -35,6 +35,31 @@ def test_the_warm_path_is_ready_in_under_a_quarter_of_the_cold_path(
     assert warm_steps["stack up to URL"] < synth_json["time_to_url_s"] / 4
 
 
+def test_a_new_warm_preview_is_ready_within_three_minutes(synth_json: dict[str, Any]) -> None:
+    """Its slot's indices were seeded by the pool's seeder before the slot turned free, so the
+    seed step costs it nothing; the cold path seeds after its clone exists."""
+    assert synth_json["time_to_ready_s"]["warm"] <= 180
+    steps = synth_json["time_to_ready_steps"]
+    seeds = {path: [s for s in steps[path] if s["step"] == "seed search"] for path in steps}
+    assert seeds["warm"][0]["seconds"] == 0 and "seeder" in seeds["warm"][0]["source"]
+    assert seeds["cold"][0]["seconds"] > 0
+
+
+def test_a_warm_preview_that_seeds_its_own_indices_waits_for_the_seed() -> None:
+    path = critical_path([res("svc", SERVICE)])
+    own = time_to_ready(path, "warm")
+    pre = time_to_ready(path, "warm", pre_seeded=True)
+    assert own.seconds - pre.seconds == pytest.approx(60.0)
+
+
+def test_the_seeder_is_part_of_a_slots_idle_cost() -> None:
+    without = pool_idle_cost(1, max_age_hours=24, auto_pause_seconds=300)
+    seeded = pool_idle_cost(1, max_age_hours=24, auto_pause_seconds=300, seed_seconds=60)
+    names = {line.resource for line in seeded.lines}
+    assert {"slot seeder", "slot indices"} <= names
+    assert seeded.usd_per_slot_per_day > without.usd_per_slot_per_day
+
+
 def test_each_step_has_a_duration_and_a_source(synth_json: dict[str, Any]) -> None:
     steps = synth_json["time_to_ready_steps"]
     for path in ("warm", "cold"):
