@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -269,7 +266,7 @@ def _smoke_scenario(rec: Recorder) -> None:
     from moto.moto_api import state_manager
 
     from smoke.health import handler as health_handler
-    from tests.smoke.conftest import SHA, tools_and_health
+    from tests.smoke.conftest import SHA, health_server, tools_and_health
     from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
 
     world, machine_name = _pr12_gate_world()
@@ -277,7 +274,7 @@ def _smoke_scenario(rec: Recorder) -> None:
     state_manager.set_transition("ecs::task", {"progression": "immediate"})
     try:
         with (
-            _healthy_app() as url,
+            health_server() as (url, _),
             _moto(),
             ecs_sync_casing(),
             container_exit_codes(lambda cmd, env, arn: exit_codes.get(cmd[0] if cmd else "", 0)),
@@ -342,32 +339,6 @@ def _run_gate(rec: Recorder, machine: str, log_group: str, exit_codes: dict[str,
     with rec.acting(PREVIEW):
         failed = smoke.run(machine, "pr-12-failed", {}, log_group)
     assert failed.status == "FAILED", failed
-
-
-@contextmanager
-def _healthy_app() -> Iterator[str]:
-    """A loopback app whose /healthz reports the expected sha (what the health Lambda GETs)."""
-    from tests.smoke.conftest import SHA
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"status": "ok", "sha": SHA}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,10 @@ class HealthState:
         self.__dict__.update(HealthState().__dict__)
 
 
-@pytest.fixture(scope="module")
-def _health_server() -> Iterator[tuple[str, HealthState]]:
+@contextmanager
+def health_server() -> Iterator[tuple[str, HealthState]]:
+    """A loopback server answering every GET from a HealthState (healthy until a test flips it);
+    yields its base URL and the state."""
     state = HealthState()
 
     class Handler(BaseHTTPRequestHandler):
@@ -73,6 +75,12 @@ def _health_server() -> Iterator[tuple[str, HealthState]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def _health_server() -> Iterator[tuple[str, HealthState]]:
+    with health_server() as served:
+        yield served
 
 
 @pytest.fixture
