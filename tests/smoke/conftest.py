@@ -46,12 +46,29 @@ class HealthState:
 
 
 @contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on a free loopback port from a daemon thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
 def health_server() -> Iterator[tuple[str, HealthState]]:
     """A loopback server answering every GET from a HealthState (healthy until a test flips it);
     yields its base URL and the state."""
     state = HealthState()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_GET(self) -> None:
             state.requests += 1
             starting = state.requests <= state.unhealthy_first
@@ -64,17 +81,24 @@ def health_server() -> Iterator[tuple[str, HealthState]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    with loopback(Handler) as url:
+        yield url, state
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+
+@contextmanager
+def redirector(status: int, to: str) -> Iterator[str]:
+    """A loopback listener answering every GET with `status` to `to` + the request's path (an
+    ALB's port-80 listener); yields its URL."""
+
+    class Redirect(_QuietHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Location", f"{to}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    with loopback(Redirect) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
