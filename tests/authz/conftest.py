@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import boto3
@@ -28,6 +25,12 @@ from tests.authz.calls import (
     resources_of,
 )
 from tests.authz.recorder import ApiCall, Recorder
+
+if TYPE_CHECKING:
+    from preview.ports import Deps
+    from smoke.definition import SmokeTargets
+    from tests.cli.fakes import Clock
+    from tests.smoke.conftest import GateWorld
 
 REGION = "us-east-1"
 ORPHAN = 41
@@ -125,67 +128,15 @@ def _reap_scenario(rec: Recorder) -> None:
 
 
 def _reap(rec: Recorder) -> None:
-    from preview import aws
     from preview.domain import TaggedResource
-    from preview.ports import Deps
     from preview.reap import reap
-    from preview.settings import Settings
     from preview.strays import StrayDeleter
-    from tests.cli.conftest import REPO_ROOT
-    from tests.cli.fakes import Clock, FakeAutomation, FakeReporter
-    from tests.cli.test_strays import _kv, _preview, _staging, _tags
+    from tests.cli.fakes import Clock
 
-    _preview(ORPHAN)
-    # A preview stack creates no SNS topic, secret, parameter or alarm (see the synthesized
-    # pr-12 graph), so no preview role could have left one: those are the test's, not ours.
-    for arn in [
-        r.arn for r in aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)).find()
-    ]:
-        if arn.split(":")[2] in ("sns", "secretsmanager", "ssm", "cloudwatch"):
-            _delete_foreign(arn)
-    ec2 = boto3.client("ec2", REGION)
-    ec2.authorize_security_group_ingress(
-        GroupId=_staging(),
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": []}
-            | {"IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
-        ],
-        TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": _kv(_tags(ORPHAN))}],
-    )
-    iam = boto3.client("iam", REGION)
-    doc = json.dumps({"Version": "2012-10-17", "Statement": []})
-    allow = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
-    iam.create_policy(
-        PolicyName="pp-preview-boundary",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
-    )
-    iam.create_role(
-        RoleName="app-task-1a2b",
-        AssumeRolePolicyDocument=doc,
-        Tags=_kv(_tags(ORPHAN)),
-        PermissionsBoundary=BOUNDARY,
-    )
-    iam.put_role_policy(
-        RoleName="app-task-1a2b",
-        PolicyName="inline",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
-    )
-    iam.attach_role_policy(
-        RoleName="app-task-1a2b",
-        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-    )
+    _orphaned_preview()
+    iam, ec2 = boto3.client("iam", REGION), boto3.client("ec2", REGION)
     clock = Clock()
-    settings = Settings(repository="acme/shop", config_template=REPO_ROOT / "preview.yaml")
-    deps = Deps(
-        settings=settings,
-        automation=FakeAutomation(clock),
-        reporter=FakeReporter(set()),
-        tagged=aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)),
-        strays=StrayDeleter(REGION, sleep=clock.sleep),
-        now=clock.now,
-        sleep=clock.sleep,
-        out=lambda line: None,
-    )
+    deps = _reap_deps(clock)
     role = iam.get_role(RoleName="app-task-1a2b")["Role"]["Arn"]
     rule = ec2.describe_security_group_rules(
         Filters=[{"Name": "tag:preview:pr", "Values": [str(ORPHAN)]}]
@@ -205,6 +156,74 @@ def _reap(rec: Recorder) -> None:
     failed = [r for r in result.rows if r.action in ("failed", "manual")]
     failed += [o for o in outcomes if o.action != "deleted"]
     assert not failed, failed
+
+
+def _orphaned_preview() -> None:
+    """What closed PR ORPHAN's preview left behind: its tagged resources, a rule in staging's
+    search group and a task role with a boundary, inline and managed policies."""
+    from preview import aws
+    from tests.cli.stray_world import kv, preview_resources, staging_group, tags_of
+
+    preview_resources(ORPHAN)
+    # A preview stack creates no SNS topic, secret, parameter or alarm (see the synthesized
+    # pr-12 graph), so no preview role could have left one: those are the test's, not ours.
+    for arn in [
+        r.arn for r in aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)).find()
+    ]:
+        if arn.split(":")[2] in ("sns", "secretsmanager", "ssm", "cloudwatch"):
+            _delete_foreign(arn)
+    boto3.client("ec2", REGION).authorize_security_group_ingress(
+        GroupId=staging_group(),
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": []}
+            | {"IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
+        ],
+        TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": kv(tags_of(ORPHAN))}],
+    )
+    iam = boto3.client("iam", REGION)
+    doc = json.dumps({"Version": "2012-10-17", "Statement": []})
+    allow = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
+    iam.create_policy(
+        PolicyName="pp-preview-boundary",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    iam.create_role(
+        RoleName="app-task-1a2b",
+        AssumeRolePolicyDocument=doc,
+        Tags=kv(tags_of(ORPHAN)),
+        PermissionsBoundary=BOUNDARY,
+    )
+    iam.put_role_policy(
+        RoleName="app-task-1a2b",
+        PolicyName="inline",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    iam.attach_role_policy(
+        RoleName="app-task-1a2b",
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    )
+
+
+def _reap_deps(clock: Clock) -> Deps:
+    """The reaper's ports over moto (the tagging API, the stray deleter) and fakes elsewhere."""
+    from preview import aws
+    from preview.ports import Deps
+    from preview.settings import Settings
+    from preview.strays import StrayDeleter
+    from tests.cli.conftest import REPO_ROOT
+    from tests.cli.fakes import FakeAutomation, FakeReporter
+
+    settings = Settings(repository="acme/shop", config_template=REPO_ROOT / "preview.yaml")
+    return Deps(
+        settings=settings,
+        automation=FakeAutomation(clock),
+        reporter=FakeReporter(set()),
+        tagged=aws.TaggingResources(aws.client("resourcegroupstaggingapi", REGION)),
+        strays=StrayDeleter(REGION, sleep=clock.sleep),
+        now=clock.now,
+        sleep=clock.sleep,
+        out=lambda line: None,
+    )
 
 
 def _delete_foreign(arn: str) -> None:
@@ -246,131 +265,80 @@ def _smoke_scenario(rec: Recorder) -> None:
     and tags are the synthesized pr-12 stack's, so the real policies judge real ARNs."""
     from moto.moto_api import state_manager
 
-    from preview import aws
-    from smoke.definition import SmokeTargets, build_definition
     from smoke.health import handler as health_handler
-    from tests.authz.principals import preview_stack
-    from tests.smoke.conftest import SHA
+    from tests.smoke.conftest import SHA, health_server, tools_and_health
     from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
 
-    stack = preview_stack()
-    names = {r.name: r.inputs for r in stack.resources if r.custom}
-    tags = {k: str(v) for k, v in (names["cluster-ecs"].get("tags") or {}).items()}
+    world, machine_name = _pr12_gate_world()
     exit_codes: dict[str, int] = {}
     state_manager.set_transition("ecs::task", {"progression": "immediate"})
     try:
         with (
-            _healthy_app() as url,
+            health_server() as (url, _),
             _moto(),
             ecs_sync_casing(),
             container_exit_codes(lambda cmd, env, arn: exit_codes.get(cmd[0] if cmd else "", 0)),
             lambda_runtime(health_handler),
         ):
-            ec2, ecs, iam = (boto3.client(s, REGION) for s in ("ec2", "ecs", "iam"))
-            log_group = names["smoke-logs"]["name"]
-            boto3.client("logs", REGION).create_log_group(logGroupName=log_group, tags=tags)
-            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-            group = ec2.create_security_group(GroupName="tools", Description="t", VpcId=vpc)
-            kv = [{"Key": k, "Value": v} for k, v in tags.items()]
-            role = {
-                n: iam.create_role(RoleName=f"{n}-1a2b3c", AssumeRolePolicyDocument="{}", Tags=kv)[
-                    "Role"
-                ]["Arn"]
-                for n in (
-                    "app-task",
-                    "smoke-tools-execution",
-                    "smoke-health-role",
-                    "smoke-sfn-role",
-                )
-            }
-            cluster = ecs.create_cluster(
-                clusterName=names["cluster-ecs"]["name"],
-                tags=[{"key": k, "value": v} for k, v in tags.items()],
-            )["cluster"]["clusterArn"]
-            task_definition = ecs.register_task_definition(
-                family=names["smoke-tools"]["family"],
-                networkMode="awsvpc",
-                requiresCompatibilities=["FARGATE"],
-                cpu="256",
-                memory="512",
-                taskRoleArn=role["app-task"],
-                executionRoleArn=role["smoke-tools-execution"],
-                containerDefinitions=[{"name": "tools", "image": "t:1", "cpu": 256, "memory": 512}],
-                tags=[{"key": k, "value": v} for k, v in tags.items()],
-            )["taskDefinition"]["taskDefinitionArn"]
-            function = boto3.client("lambda", REGION).create_function(
-                FunctionName=names["smoke-health"]["name"],
-                Runtime="python3.12",
-                Role=role["smoke-health-role"],
-                Handler="health.handler",
-                Code={"ZipFile": b"stand-in: the handler runs in-process"},
-                Tags=tags,
-            )["FunctionArn"]
-            targets = SmokeTargets(
-                cluster_arn=cluster,
-                tools_task_definition_arn=task_definition,
-                tools_container_name="tools",
-                subnets=[subnet],
-                security_groups=[group["GroupId"]],
-                health_function_arn=function,
-                base_url=url,
-                health_url=f"{url}/healthz",
-                expected_sha=SHA,
-                execution_role_arn=role["smoke-tools-execution"],
-                task_role_arn=role["app-task"],
-                health_deadline_seconds=2,
-                health_interval_seconds=1,
-                health_backoff_rate=1.0,
-                health_max_delay_seconds=1,
-                health_request_timeout_seconds=2,
-            )
-            sfn = aws.client("stepfunctions", REGION)
-            machine = sfn.create_state_machine(
-                name=names["smoke-machine"]["name"],
-                definition=json.dumps(build_definition(targets)),
-                roleArn=role["smoke-sfn-role"],
-                tags=[{"key": k, "value": v} for k, v in tags.items()],
-            )["stateMachineArn"]
-            smoke = aws.StepFunctionsSmoke(
-                sfn, timeout_s=120, logs=aws.client("logs", REGION), poll_s=0.1
-            )
-            with rec.acting(PREVIEW):
-                ok = smoke.run(machine, "pr-12-ok", {}, log_group)
-            assert ok.status == "SUCCEEDED", ok
-            exit_codes["smoke"] = 1
-            with rec.acting(PREVIEW):
-                failed = smoke.run(machine, "pr-12-failed", {}, log_group)
-            assert failed.status == "FAILED", failed
+            targets, machine_role = tools_and_health(url, f"{url}/healthz", SHA, world)
+            machine = _smoke_machine(machine_name, targets, machine_role, world.tags)
+            _run_gate(rec, machine, world.log_group, exit_codes)
     finally:
         state_manager.unset_transition("ecs::task")
 
 
-@contextmanager
-def _healthy_app() -> Iterator[str]:
-    """A loopback app whose /healthz reports the expected sha (what the health Lambda GETs)."""
-    from tests.smoke.conftest import SHA
+def _pr12_gate_world() -> tuple[GateWorld, str]:
+    """The gate's resources as the synthesized pr-12 stack names and tags them, and the name of
+    its state machine."""
+    from tests.authz.principals import preview_stack
+    from tests.smoke.conftest import GateWorld
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"status": "ok", "sha": SHA}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    names = {r.name: r.inputs for r in preview_stack().resources if r.custom}
+    tags = {k: str(v) for k, v in (names["cluster-ecs"].get("tags") or {}).items()}
+    world = GateWorld(
+        cluster=names["cluster-ecs"]["name"],
+        tools_family=names["smoke-tools"]["family"],
+        health_function=names["smoke-health"]["name"],
+        log_group=names["smoke-logs"]["name"],
+        tags=tags,
+        task_role="app-task-1a2b3c",
+        execution_role="smoke-tools-execution-1a2b3c",
+        health_role="smoke-health-role-1a2b3c",
+        machine_role="smoke-sfn-role-1a2b3c",
+    )
+    return world, names["smoke-machine"]["name"]
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def _smoke_machine(name: str, targets: SmokeTargets, role: str, tags: dict[str, str]) -> str:
+    from preview import aws
+    from smoke.definition import build_definition
+
+    arn: str = aws.client("stepfunctions", REGION).create_state_machine(
+        name=name,
+        definition=json.dumps(build_definition(targets)),
+        roleArn=role,
+        tags=[{"key": k, "value": v} for k, v in tags.items()],
+    )["stateMachineArn"]
+    return arn
+
+
+def _run_gate(rec: Recorder, machine: str, log_group: str, exit_codes: dict[str, int]) -> None:
+    """As the preview role: one run that passes, then one whose smoke task exits 1."""
+    from preview import aws
+
+    smoke = aws.StepFunctionsSmoke(
+        aws.client("stepfunctions", REGION),
+        timeout_s=120,
+        logs=aws.client("logs", REGION),
+        poll_s=0.1,
+    )
+    with rec.acting(PREVIEW):
+        ok = smoke.run(machine, "pr-12-ok", {}, log_group)
+    assert ok.status == "SUCCEEDED", ok
+    exit_codes["smoke"] = 1
+    with rec.acting(PREVIEW):
+        failed = smoke.run(machine, "pr-12-failed", {}, log_group)
+    assert failed.status == "FAILED", failed
 
 
 @pytest.fixture(scope="session")

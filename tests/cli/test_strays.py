@@ -27,9 +27,6 @@ from tests.cli.stray_world import (
     tags_of,
 )
 
-# The names tests/authz/conftest.py imports from here (it builds the same world on moto).
-_kv, _preview, _staging, _tags = kv, preview_resources, staging_group, tags_of
-
 
 @pytest.fixture
 def reap_deps(moto: None, clock: Clock, make_deps: Callable[..., Deps]) -> Deps:

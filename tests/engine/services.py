@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.services._process import free_port, tail
+from tests.services._process import free_port, stop_child, tail
 
 ROOT = Path(__file__).resolve().parents[2]
 PULUMI_VERSION = "3.274.1"
@@ -87,13 +87,7 @@ class MotoServer:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_child(self.process, grace=10)
 
 
 def start_moto(

@@ -6,8 +6,10 @@ import contextlib
 import ctypes
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -46,3 +48,21 @@ def tail(path: str, lines: int = 20) -> str:
             return "".join(fh.readlines()[-lines:])
     except OSError:
         return ""
+
+
+def stop_child(
+    proc: subprocess.Popen[Any] | None,
+    *,
+    grace: float = 30.0,
+    ask: Callable[[subprocess.Popen[Any]], None] = subprocess.Popen.terminate,
+) -> None:
+    """Ask a child that still runs to stop (SIGTERM unless `ask` says otherwise), give it
+    `grace` seconds, then kill it."""
+    if proc is None or proc.poll() is not None:
+        return
+    ask(proc)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

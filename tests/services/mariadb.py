@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.services._process import die_with_parent, free_port, tail
+from tests.services._process import die_with_parent, free_port, stop_child, tail
 
 INSTALL_HINT = (
     "MariaDB is not installed: run `bash scripts/install-services.sh` "
@@ -90,13 +90,7 @@ class MariaDBServer:
 
     def stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_child(proc)
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.services._process import die_with_parent, free_port, tail
+from tests.services._process import die_with_parent, free_port, stop_child, tail
 from tests.services.mariadb import ServiceError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,15 +42,13 @@ class OpenSearchNode:
 
     def stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the launcher shuts the node down cleanly on EOF
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_child(proc, ask=_close_stdin)
         shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _close_stdin(proc: subprocess.Popen[bytes]) -> None:
+    if proc.stdin is not None:
+        proc.stdin.close()  # the launcher shuts the node down cleanly on EOF
 
 
 def _ensure_fetched() -> None:

@@ -45,11 +45,30 @@ class HealthState:
         self.__dict__.update(HealthState().__dict__)
 
 
-@pytest.fixture(scope="module")
-def _health_server() -> Iterator[tuple[str, HealthState]]:
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on a free loopback port from a daemon thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def health_server() -> Iterator[tuple[str, HealthState]]:
+    """A loopback server answering every GET from a HealthState (healthy until a test flips it);
+    yields its base URL and the state."""
     state = HealthState()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_GET(self) -> None:
             state.requests += 1
             starting = state.requests <= state.unhealthy_first
@@ -62,17 +81,30 @@ def _health_server() -> Iterator[tuple[str, HealthState]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    with loopback(Handler) as url:
+        yield url, state
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+
+@contextmanager
+def redirector(status: int, to: str) -> Iterator[str]:
+    """A loopback listener answering every GET with `status` to `to` + the request's path (an
+    ALB's port-80 listener); yields its URL."""
+
+    class Redirect(_QuietHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Location", f"{to}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    with loopback(Redirect) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def _health_server() -> Iterator[tuple[str, HealthState]]:
+    with health_server() as served:
+        yield served
 
 
 @pytest.fixture
@@ -125,38 +157,68 @@ ContainerRun = Callable[[list[str], dict[str, str], str], int]
 LOG_GROUP = "/preview-platform/pr-12/smoke"
 
 
-def _tools_and_health(
-    base_url: str, health_url: str, expected_sha: str
+@dataclass(frozen=True)
+class GateWorld:
+    """Names, tags and roles of what the gate runs over. The defaults are the smoke tests' own
+    (one untagged role for everything); tests/authz passes the synthesized pr-12 stack's, so the
+    real policies judge real ARNs."""
+
+    cluster: str = "pr-12"
+    tools_family: str = "pr-12-tools"
+    health_function: str = "pr-12-health"
+    log_group: str = LOG_GROUP
+    tags: dict[str, str] = field(default_factory=dict)
+    task_role: str = "smoke"
+    execution_role: str = "smoke"
+    health_role: str = "smoke"
+    machine_role: str = "smoke"
+
+
+def tools_and_health(
+    base_url: str, health_url: str, expected_sha: str, world: GateWorld | None = None
 ) -> tuple[SmokeTargets, str]:
     """In the current moto account: the VPC, ECS cluster and tools task definition, the health
-    Lambda and the log group; returns the gate's targets over them and the role they use."""
+    Lambda and the log group; returns the gate's targets over them and the state machine's role."""
+    world = world or GateWorld()
     ec2 = boto3.client("ec2", REGION)
     ecs = boto3.client("ecs", REGION)
     iam = boto3.client("iam", REGION)
     lam = boto3.client("lambda", REGION)
-    boto3.client("logs", REGION).create_log_group(logGroupName=LOG_GROUP)
+    ecs_tags = [{"key": k, "value": v} for k, v in world.tags.items()]
+    boto3.client("logs", REGION).create_log_group(logGroupName=world.log_group, tags=world.tags)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     # moto's awsvpc run_task needs DNS hostnames on the VPC, as Fargate does.
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="tools", Description="tools", VpcId=vpc)
-    cluster = ecs.create_cluster(clusterName="pr-12")["cluster"]["clusterArn"]
-    role = iam.create_role(RoleName="smoke", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    cluster = ecs.create_cluster(clusterName=world.cluster, tags=ecs_tags)["cluster"]["clusterArn"]
+    uses = (world.task_role, world.execution_role, world.health_role, world.machine_role)
+    role = {
+        name: iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument="{}",
+            Tags=[{"Key": k, "Value": v} for k, v in world.tags.items()],
+        )["Role"]["Arn"]
+        for name in dict.fromkeys(uses)
+    }
     task_definition = ecs.register_task_definition(
-        family="pr-12-tools",
+        family=world.tools_family,
         networkMode="awsvpc",
         requiresCompatibilities=["FARGATE"],
         cpu="256",
         memory="512",
-        executionRoleArn=role,
+        taskRoleArn=role[world.task_role],
+        executionRoleArn=role[world.execution_role],
         containerDefinitions=[{"name": "tools", "image": "tools:1", "cpu": 256, "memory": 512}],
+        tags=ecs_tags,
     )["taskDefinition"]["taskDefinitionArn"]
     function = lam.create_function(
-        FunctionName="pr-12-health",
+        FunctionName=world.health_function,
         Runtime="python3.12",
-        Role=role,
+        Role=role[world.health_role],
         Handler="health.handler",
         Code={"ZipFile": b"stand-in: tests run smoke.health.handler in-process"},
+        Tags=world.tags,
     )["FunctionArn"]
     targets = SmokeTargets(
         cluster_arn=cluster,
@@ -168,8 +230,8 @@ def _tools_and_health(
         base_url=base_url,
         health_url=health_url,
         expected_sha=expected_sha,
-        execution_role_arn=role,
-        task_role_arn=role,
+        execution_role_arn=role[world.execution_role],
+        task_role_arn=role[world.task_role],
         # The shortest schedule ASL allows: two retries one second apart.
         health_deadline_seconds=2,
         health_interval_seconds=1,
@@ -177,7 +239,7 @@ def _tools_and_health(
         health_max_delay_seconds=1,
         health_request_timeout_seconds=2,
     )
-    return targets, role
+    return targets, role[world.machine_role]
 
 
 @contextmanager
@@ -214,7 +276,7 @@ def deployed_gate(
             container_exit_codes(container),
             lambda_runtime(health_handler) as events,
         ):
-            targets, role = _tools_and_health(base_url, health_url, expected_sha)
+            targets, role = tools_and_health(base_url, health_url, expected_sha)
             sfn, ecs = boto3.client("stepfunctions", REGION), boto3.client("ecs", REGION)
             yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
     finally:

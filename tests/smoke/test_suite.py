@@ -7,9 +7,7 @@ one summary line naming the failing tests.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -17,7 +15,7 @@ from xml.etree import ElementTree
 import pytest
 
 from contracts.errors import SMOKE_FAILED
-from tests.smoke.conftest import APP_SHA, run_smoke
+from tests.smoke.conftest import APP_SHA, redirector, run_smoke
 
 pytestmark = pytest.mark.services
 
@@ -32,22 +30,8 @@ def _failed_tests(summary: str) -> set[str]:
 @pytest.fixture(scope="module")
 def https_redirector() -> Iterator[str]:
     """Stands in for the ALB's port-80 listener: every request gets a 301 to https://."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(301)
-            self.send_header("Location", f"https://pr-12.preview.example.com{self.path}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with redirector(301, "https://pr-12.preview.example.com") as url:
+        yield url
 
 
 def test_healthy_app_passes(app: tuple[str, Any], https_redirector: str) -> None:

@@ -7,9 +7,7 @@ import datetime
 import ipaddress
 import os
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ import pytest
 
 from contracts.errors import SMOKE_FAILED
 from smoke.health import check
-from tests.smoke.conftest import APP_SHA, run_smoke
+from tests.smoke.conftest import APP_SHA, redirector, run_smoke
 
 pytestmark = pytest.mark.services
 
@@ -76,22 +74,10 @@ def tls_app(
     server, thread = serve(app, tls=context)
     https_url = f"https://127.0.0.1:{server.server_port}"
 
-    class Redirect(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(308)
-            self.send_header("Location", f"{https_url}{self.path}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=redirector.serve_forever, daemon=True).start()
-    yield https_url, f"http://127.0.0.1:{redirector.server_port}", cert, app
-    for each in (server, redirector):
-        each.shutdown()
-        each.server_close()
+    with redirector(308, https_url) as http_url:
+        yield https_url, http_url, cert, app
+    server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 
