@@ -95,6 +95,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ("logs", "DeleteLogGroup"): lambda p: [
         ("logs:DeleteLogGroup", _arn("logs", f"log-group:{p['logGroupName']}"), {})
     ],
+    # --- the warm pool's claims table (list_amazondynamodb.html: each item call is authorized
+    # on the table; Scan with ConsistentRead is still dynamodb:Scan)
+    **{
+        ("dynamodb", op): (
+            lambda p, op=op: [(f"dynamodb:{op}", _arn("dynamodb", f"table/{p['TableName']}"), {})]
+        )
+        for op in ("Scan", "PutItem", "UpdateItem", "DeleteItem")
+    },
     # --- the S3 state backend's lock (list_amazons3.html: ListObjectsV2 is s3:ListBucket)
     ("s3", "ListObjectsV2"): lambda p: [
         ("s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}", {"s3:prefix": p.get("Prefix", "")})

@@ -98,6 +98,13 @@ def preview_stack() -> Synth:
     return synthesize("pr-12", pr_config(12))
 
 
+@functools.cache
+def pool_stack() -> Synth:
+    from tests.infra.test_pool_stack import pool_config
+
+    return synthesize("pool", pool_config())
+
+
 def _logical(ref: Any) -> str:
     """A role reference in mocked inputs (`<name>-id`, or an ARN ending in the name)."""
     return str(ref).rsplit(":", 1)[-1].rsplit("/", 1)[-1].removesuffix("-id")
@@ -173,10 +180,13 @@ def principal(synth: Synth, logical: str, name: str | None = None) -> Principal:
     )
 
 
+POOL_SEEDER = "pool-seeder-machine"
+
+
 @functools.cache
 def principals() -> dict[str, Principal]:
     """Every principal whose calls are recorded or tabled, by the name recordings use."""
-    boot, pr = bootstrap_stack(), preview_stack()
+    boot, pr, pool = bootstrap_stack(), preview_stack(), pool_stack()
     return {
         "preview-role": principal(boot, "github-preview", "preview-role"),
         "reaper-role": principal(boot, "github-reaper", "reaper-role"),
@@ -187,4 +197,10 @@ def principals() -> dict[str, Principal]:
         "tools-task-execution": principal(pr, "smoke-tools-execution", "tools-task-execution"),
         "app-task": principal(pr, "app-task", "app-task"),
         "app-execution": principal(pr, "app-execution", "app-execution"),
+        # Slot s0001's seeder (stack pool), run by `preview pool refill`.
+        POOL_SEEDER: principal(pool, "pool-s0001-seed-sfn-role", POOL_SEEDER),
+        "pool-seed-task-execution": principal(
+            pool, "pool-s0001-seed-tools-execution", "pool-seed-task-execution"
+        ),
+        "pool-seed-task": principal(pool, "pool-s0001-seed-task", "pool-seed-task"),
     }

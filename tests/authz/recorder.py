@@ -40,18 +40,20 @@ class Recorder:
         # of the resources it names; calls it makes are not recorded.
         self.on_call: Callable[[ApiCall], None] | None = None
         self._principal: str | None = None
+        self._machine = STATE_MACHINE
         self._lock = threading.Lock()
         self._quiet = threading.local()
 
     @contextmanager
-    def acting(self, principal: str) -> Iterator[None]:
+    def acting(self, principal: str, machine: str = STATE_MACHINE) -> Iterator[None]:
         """Calls made inside are made by `principal` (in any thread: the code under test may
-        use a thread pool); moto's Step Functions interpreter is the state machine's role."""
-        previous, self._principal = self._principal, principal
+        use a thread pool); moto's Step Functions interpreter is the role `machine` names."""
+        previous = self._principal, self._machine
+        self._principal, self._machine = principal, machine
         try:
             yield
         finally:
-            self._principal = previous
+            self._principal, self._machine = previous
 
     @contextmanager
     def quiet(self) -> Iterator[None]:
@@ -68,7 +70,7 @@ class Recorder:
         frame = sys._getframe(2)
         while frame is not None:
             if frame.f_globals.get("__name__", "").startswith(_MOTO_SFN):
-                return STATE_MACHINE if self._principal else None
+                return self._machine if self._principal else None
             frame = frame.f_back  # type: ignore[assignment]
         return self._principal
 
