@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from preview.ports import Deps
     from smoke.definition import SmokeTargets
     from tests.cli.fakes import Clock
-    from tests.smoke.conftest import GateWorld
+    from tests.smoke.moto_gate import GateWorld
 
 REGION = "us-east-1"
 ORPHAN = 41
@@ -266,7 +266,8 @@ def _smoke_scenario(rec: Recorder) -> None:
     from moto.moto_api import state_manager
 
     from smoke.health import handler as health_handler
-    from tests.smoke.conftest import SHA, health_server, tools_and_health
+    from tests.smoke.conftest import SHA, health_server
+    from tests.smoke.moto_gate import tools_and_health
     from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
 
     world, machine_name = _pr12_gate_world()
@@ -291,7 +292,7 @@ def _pr12_gate_world() -> tuple[GateWorld, str]:
     """The gate's resources as the synthesized pr-12 stack names and tags them, and the name of
     its state machine."""
     from tests.authz.principals import preview_stack
-    from tests.smoke.conftest import GateWorld
+    from tests.smoke.moto_gate import GateWorld
 
     names = {r.name: r.inputs for r in preview_stack().resources if r.custom}
     tags = {k: str(v) for k, v in (names["cluster-ecs"].get("tags") or {}).items()}

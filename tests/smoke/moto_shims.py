@@ -43,15 +43,23 @@ def _operation(service: str, action: str) -> OperationModel:
     raise KeyError(f"{service} has no operation {action}")
 
 
+def _task_operation(
+    state: Any, boto_service_name: str | None, service_action_name: str | None
+) -> OperationModel:
+    """The botocore operation an ECS task state calls (its service and action, resolved as
+    moto's interpreter resolves them)."""
+    service = state._get_boto_service_name(boto_service_name=boto_service_name)
+    action = state._get_boto_service_action(service_action_name=service_action_name)
+    return _operation(service, action)
+
+
 def _normalise_parameters(
     self: Any,
     parameters: dict[str, Any],
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    service = self._get_boto_service_name(boto_service_name=boto_service_name)
-    action = self._get_boto_service_action(service_action_name=service_action_name)
-    shape = _operation(service, action).input_shape
+    shape = _task_operation(self, boto_service_name, service_action_name).input_shape
     if shape is not None:
         self._to_boto_request(parameters, shape)
 
@@ -62,9 +70,7 @@ def _normalise_response(
     boto_service_name: str | None = None,
     service_action_name: str | None = None,
 ) -> None:
-    service = self._get_boto_service_name(boto_service_name=boto_service_name)
-    action = self._get_boto_service_action(service_action_name=service_action_name)
-    shape = _operation(service, action).output_shape
+    shape = _task_operation(self, boto_service_name, service_action_name).output_shape
     if shape is not None:
         self._from_boto_response(response, shape)
 

@@ -18,15 +18,8 @@ import pytest
 from contracts.constants import tools_log_stream
 from preview.aws import StepFunctionsSmoke
 from tests.cli_main import preview_process
-from tests.smoke.conftest import (
-    APP_SHA,
-    LOG_GROUP,
-    REGION,
-    SEARCH_SPEC,
-    Gate,
-    deployed_gate,
-    failure,
-)
+from tests.smoke.conftest import APP_SHA, SEARCH_SPEC, failure
+from tests.smoke.moto_gate import LOG_GROUP, REGION, Gate, deployed_gate
 
 pytestmark = pytest.mark.services
 

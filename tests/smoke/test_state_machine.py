@@ -6,7 +6,8 @@ import json
 
 from contracts.constants import CLEANUP_INPUT
 from smoke.definition import health_retry_delays
-from tests.smoke.conftest import SHA, Gate, HealthState, failure
+from tests.smoke.conftest import SHA, HealthState, failure
+from tests.smoke.moto_gate import Gate
 
 
 def test_healthy_preview_passes_the_gate(gate: Gate) -> None:
