@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.bootstrap_policies.statements import (
-    ATTACHABLE_POLICIES,
     BOUNDARY_NAME,
     POOL_PREFIX,
     Statement,
@@ -72,11 +71,10 @@ _OWNED = {"StringEquals": {"aws:ResourceTag/environment": "pool"}}
 _ANY_ROLE = "arn:aws:iam::*:role/*"
 
 
-def _seeder_statements() -> list[Statement]:
-    """Each slot's seeder (components/pool.py): its roles under the preview boundary, tools
-    task, log group, state machine, and ingress rule on staging's search group; all tagged
-    environment=pool (roles and task definitions are autonamed: scoped by tag)."""
-    q = POOL_PREFIX
+def _seeder_roles() -> list[Statement]:
+    """Each slot's seeder (components/pool.py) has its own roles under the preview boundary,
+    tagged environment=pool (autonamed: scoped by tag). Which managed policies they may attach
+    is the preview policy's Deny IamAttachOnlyServicePolicies, which the reaper also has."""
     bounded = {"StringLike": {"iam:PermissionsBoundary": f"arn:aws:iam::*:policy/{BOUNDARY_NAME}"}}
     return [
         statement(
@@ -92,7 +90,7 @@ def _seeder_statements() -> list[Statement]:
             },
         ),
         statement(
-            "PoolCreateTagged",
+            "PoolCreateTagged",  # the roles above, and the seeder's task and ingress rule
             [
                 "iam:TagRole",
                 "ecs:RegisterTaskDefinition",
@@ -113,13 +111,6 @@ def _seeder_statements() -> list[Statement]:
             ],
             _ANY_ROLE,
             {**bounded, **_OWNED},
-        ),
-        statement(
-            "PoolAttachOnlyServicePolicies",
-            ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-            "*",
-            {"ArnNotEquals": {"iam:PolicyARN": list(ATTACHABLE_POLICIES)}},
-            effect="Deny",
         ),
         statement(
             "PoolRoles",
@@ -147,6 +138,14 @@ def _seeder_statements() -> list[Statement]:
                 }
             },
         ),
+    ]
+
+
+def _seeder_runtime() -> list[Statement]:
+    """The seeder's tools task, log group, state machine and ingress rule on staging's search
+    group, and running it (`preview pool refill`)."""
+    q = POOL_PREFIX
+    return [
         allow(
             [
                 "logs:CreateLogGroup",
@@ -194,7 +193,8 @@ def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
     return document(
         [
             *_pool_statements(),
-            *_seeder_statements(),
+            *_seeder_roles(),
+            *_seeder_runtime(),
             *state_statements(args, stacks=("pool",), read_stacks=("staging",)),
             *prod_guard(),
         ]

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from contracts.errors import UsageError
 
 if TYPE_CHECKING:
-    from preview.synth.cost import CostEstimate, PoolCost
+    from preview.synth.cost import CostEstimate
     from preview.synth.graph import ResourceLike
+    from preview.synth.pool_cost import PoolCost
     from preview.synth.timing import CriticalPath, TimeToReady
 
 __all__ = ["Figures", "SynthReport", "figures", "synth_report"]
@@ -170,7 +171,7 @@ def _pool_cost(region: str, notes: list[str]) -> Any:
     """Idle cost of the pool as Pulumi.pool.yaml sizes it (None without that file)."""
     from components.config import ConfigError, PoolConfig, load
     from preview.synth import configfile
-    from preview.synth.cost import pool_idle_cost
+    from preview.synth.pool_cost import pool_idle_cost
     from preview.synth.timing import SEED_S
 
     path = configfile.REPO / "Pulumi.pool.yaml"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from preview.synth.cost import pool_idle_cost
+from preview.synth.pool_cost import pool_idle_cost
 from preview.synth.timing import critical_path, time_to_ready
 from tests.synth.graphs import SERVICE, res
 

@@ -49,7 +49,15 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def uses_action(job: dict[str, Any], action: str) -> bool:
-    return any(str(s.get("uses", "")).startswith(action + "@") for s in steps(job))
+    """A step of the job uses `action`, or the job calls a workflow of this repository
+    (`uses: ./.github/workflows/<file>`) one of whose jobs does."""
+    if any(str(s.get("uses", "")).startswith(action + "@") for s in steps(job)):
+        return True
+    called = str(job.get("uses", ""))
+    if not called.startswith("./.github/workflows/"):
+        return False
+    wf = load(WORKFLOWS / called.rsplit("/", 1)[1])
+    return any(uses_action(j, action) for j in jobs(wf).values())
 
 
 def unpinned_actions(text: str) -> list[str]:

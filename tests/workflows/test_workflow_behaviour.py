@@ -133,6 +133,17 @@ def test_reaper_runs_on_schedule_and_on_demand(reaper: dict[str, Any]) -> None:
     assert job["environment"] == "preview-reaper"
 
 
+def test_each_staging_deploy_refreshes_the_warm_pool(
+    prod: dict[str, Any], reaper: dict[str, Any]
+) -> None:
+    """After staging changes, its slots are stale: prod.yml runs the reaper (whose job ends in
+    `preview pool refresh`) once staging is deployed, without waiting for prod's approval."""
+    job = inv.jobs(prod)["pool-refresh"]
+    assert job["needs"] == "staging" and job["uses"] == "./.github/workflows/reaper.yml"
+    assert "workflow_call" in inv.triggers(reaper)
+    assert ".venv/bin/preview pool refresh" in _runs(inv.jobs(reaper)["reap"])
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     """CI runs `.ci/run`, which runs `make lint` and `make test`, the README's commands."""
     ci = inv.load(inv.WORKFLOWS / "ci.yml")
