@@ -7,7 +7,9 @@ Creates (stack `bootstrap`, run once per account by an admin):
                                   of a preview stack must carry
   aws.iam.Role + RolePolicy       preview: trusted only for `repo:<org>/<repo>:pull_request`
   aws.iam.Role + RolePolicy       reaper: same permissions, trusted only for
-                                  `repo:<org>/<repo>:environment:preview-reaper`
+                                  `repo:<org>/<repo>:environment:preview-reaper`, plus the
+  aws.iam.Policy x2               managed `pp-pool-maintenance` (stack pool) and
+                                  `pp-pool-seeders` (its slots' seeders)
   aws.iam.Role + policies         staging / prod: trusted only for `environment:staging` /
                                   `environment:production`
 
@@ -40,6 +42,7 @@ from components.bootstrap_policies import (
     boundary_policy,
     deploy_policy,
     pool_policy,
+    pool_seeder_policy,
     preview_policy,
     trust_policy,
 )
@@ -56,12 +59,14 @@ __all__ = [
     "boundary_policy",
     "deploy_policy",
     "pool_policy",
+    "pool_seeder_policy",
     "preview_policy",
     "trust_policy",
 ]
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 POOL_POLICY_NAME = "pp-pool-maintenance"
+POOL_SEEDER_POLICY_NAME = "pp-pool-seeders"
 INLINE_POLICY_LIMIT = 10_240  # characters of all of a role's inline policies, no whitespace
 _LONGEST_BOUNDARY = f"arn:aws-us-gov:iam::123456789012:policy/{BOUNDARY_NAME}"
 REAPER_ENVIRONMENT = "preview-reaper"
@@ -198,12 +203,18 @@ class GithubIdentity(pulumi.ComponentResource):
             "Warm database pool upkeep (stack pool) for the preview reaper",
             pool_policy(args),
         )
+        seeders_arn = self._create_policy(
+            f"{name}-pool-seeders",
+            POOL_SEEDER_POLICY_NAME,
+            "Warm pool slot seeders (stack pool) for the preview reaper",
+            pool_seeder_policy(),
+        )
         self.reaper_role_arn = self._create_role(
             name,
             "reaper",
             args.subject(f"environment:{REAPER_ENVIRONMENT}"),
             preview_doc,
-            managed=(pool_arn,),
+            managed=(pool_arn, seeders_arn),
         )
         self.staging_role_arn = self._create_deploy_role(name, "staging", "staging")
         self.prod_role_arn = self._create_deploy_role(name, "prod", "production")

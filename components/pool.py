@@ -190,7 +190,8 @@ class WarmPool(pulumi.ComponentResource):
         clients = aws.ec2.SecurityGroup(
             f"{name}-{slot}-clients",
             vpc_id=args.vpc_id,
-            description=f"the seeder and the preview tasks of pool slot {slot}",
+            # Unchanged since slots first had it: EC2 replaces a group whose description changes.
+            description=f"tasks of the preview holding pool slot {slot}",
             # The seeder pulls its image and secret and writes logs through the NAT gateway.
             egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
             tags=tagging.named(tags, f"{name}-{slot}-clients"),

@@ -41,6 +41,8 @@ CLEANUP_INPUT = {"action": "cleanup"}
 # Smoke gate input key: `{"seeded": true}` starts at WaitHealthy (a warm slot's indices were
 # seeded ahead of time by the pool's seeder).
 SEEDED_INPUT = "seeded"
+# How long a seed task may run (the smoke gate's and a pool seeder's SeedSearch).
+SEED_TIMEOUT_S = 1800
 
 # Set to 1 to see the traceback of an unexpected error (the CLI prints one line otherwise).
 DEBUG_ENV = "PREVIEW_DEBUG"

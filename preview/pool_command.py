@@ -73,6 +73,7 @@ def status(as_json: bool) -> None:
 
 
 def _maintain(refresh_stale: bool) -> None:
+    from contracts.constants import SEED_TIMEOUT_S
     from contracts.errors import UnavailableError
     from preview import aws
     from preview import pool as poolmod
@@ -91,9 +92,11 @@ def _maintain(refresh_stale: bool) -> None:
     for s in poolmod.expire(store, now):
         _echo(f"{s.slot}: lease of pr-{s.claim_pr} expired; retiring the slot")
     region = settings.aws_region
-    # A seed syncs the whole staging data set; half an hour, as the seeder's own task timeout.
+    # A seed syncs the whole staging data set: its task's timeout, plus the task's start.
     machines = aws.StepFunctionsSmoke(
-        aws.client("stepfunctions", region), logs=aws.client("logs", region), timeout_s=1800
+        aws.client("stepfunctions", region),
+        logs=aws.client("logs", region),
+        timeout_s=SEED_TIMEOUT_S + 300,
     )
     stack = poolmod.PoolStack(
         automation, settings.pool_template, settings.pool_stack, _echo, machines

@@ -45,7 +45,10 @@ def _delete_indices(deps: Deps, pr: int, stack: str) -> tuple[int | None, tuple[
     PR, never a stop: the teardown still destroys, deactivates and hands the slot on."""
     prefix = naming.index_prefix(pr)
     try:
-        return deps.indices.delete(pr, deps.automation.outputs(stack)), ()
+        outputs = deps.automation.outputs(stack)
+        # A warm preview's are its pool slot's (stacks/preview.py).
+        prefix = str(outputs.get(PreviewOut.INDEX_PREFIX) or prefix)
+        return deps.indices.delete(pr, outputs), ()
     except Exception as exc:  # whatever broke, the preview must still go away
         why = exc.message if isinstance(exc, PreviewError) else f"{type(exc).__name__}: {exc}"
         warning = (

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.constants import SEED_TIMEOUT_S
 from contracts.errors import UsageError
 
 
@@ -52,7 +53,7 @@ class SmokeTargets:
     health_backoff_rate: float = 1.5
     health_max_delay_seconds: int = 30
     health_request_timeout_seconds: int = 5
-    seed_timeout_seconds: int = 1800
+    seed_timeout_seconds: int = SEED_TIMEOUT_S
     smoke_timeout_seconds: int = 900
     cleanup_timeout_seconds: int = 600
     partition: str = "aws"

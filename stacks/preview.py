@@ -114,7 +114,8 @@ def _index_prefix(cfg: cfgmod.PreviewConfig) -> str:
 def pre_seeded(cfg: cfgmod.PreviewConfig) -> bool:
     """Indices already seeded: a warm slot's, in staging's domain, by staging's tools image
     (a PR with tools of its own, or its own domain, seeds on its first run like a cold one)."""
-    return cfg.warm_slot is not None and cfg.search == "shared" and cfg.tools_image is None
+    slot = cfg.warm_slot
+    return slot is not None and slot.seeded and cfg.search == "shared" and cfg.tools_image is None
 
 
 def _ingress(ctx: _Ctx, host: pulumi.Output[str]) -> _Ingress:

@@ -56,7 +56,12 @@ def boundary_policy() -> dict[str, Any]:
                 "PassPoolRoles",
                 ["iam:PassRole"],
                 "arn:aws:iam::*:role/*",
-                {"StringEquals": {"aws:ResourceTag/environment": "pool"}},
+                {
+                    "StringEquals": {
+                        "aws:ResourceTag/environment": "pool",
+                        "iam:PassedToService": "ecs-tasks.amazonaws.com",
+                    }
+                },
             ),
             allow(
                 ["es:ESHttp*"],

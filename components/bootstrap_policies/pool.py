@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from components.bootstrap import GithubIdentityArgs
 
 
+_CREATE = {"StringEquals": {"aws:RequestTag/environment": "pool"}}
+_OWNED = {"StringEquals": {"aws:ResourceTag/environment": "pool"}}
+_ANY_ROLE = "arn:aws:iam::*:role/*"
+_GROUPS = "arn:aws:ec2:*:*:security-group/*"
+_RULES = "arn:aws:ec2:*:*:security-group-rule/*"
+
+
 def _pool_statements() -> list[Statement]:
     """The reaper's extra: `preview pool refill|refresh` deploys stack `pool` (its table, slot
     clones of staging and their groups, all named pp-pool-* or tagged environment=pool)."""
@@ -44,11 +51,20 @@ def _pool_statements() -> list[Statement]:
         ),
         rds_clone(q, "PoolClone"),
         rds_manage(q, "PoolRds", "arn:aws:rds:*:*:pg:*"),
+        statement("PoolSgCreate", ["ec2:CreateSecurityGroup"], _GROUPS, _CREATE),
+        statement("PoolSearchRule", ["ec2:AuthorizeSecurityGroupIngress"], _RULES, _CREATE),
+        # Tags only while creating (CreateAction): never re-tag another stack's group or rule
+        # as the pool's (PoolSgChange would then let it delete them).
         statement(
-            "PoolSgCreate",
-            ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
-            "arn:aws:ec2:*:*:security-group/*",
-            {"StringEquals": {"aws:RequestTag/environment": "pool"}},
+            "PoolTagOnCreate",
+            ["ec2:CreateTags"],
+            [_GROUPS, _RULES],
+            {
+                "StringEquals": {
+                    **_CREATE["StringEquals"],
+                    "ec2:CreateAction": ["CreateSecurityGroup", "AuthorizeSecurityGroupIngress"],
+                }
+            },
         ),
         statement(
             "PoolSgChange",
@@ -60,15 +76,10 @@ def _pool_statements() -> list[Statement]:
                 "ec2:DeleteSecurityGroup",
                 "ec2:CreateTags",
             ],
-            "arn:aws:ec2:*:*:security-group/*",
-            {"StringEquals": {"aws:ResourceTag/environment": "pool"}},
+            _GROUPS,
+            _OWNED,
         ),
     ]
-
-
-_CREATE = {"StringEquals": {"aws:RequestTag/environment": "pool"}}
-_OWNED = {"StringEquals": {"aws:ResourceTag/environment": "pool"}}
-_ANY_ROLE = "arn:aws:iam::*:role/*"
 
 
 def _seeder_roles() -> list[Statement]:
@@ -89,18 +100,7 @@ def _seeder_roles() -> list[Statement]:
                 },
             },
         ),
-        statement(
-            "PoolCreateTagged",  # the roles above, and the seeder's task and ingress rule
-            [
-                "iam:TagRole",
-                "ecs:RegisterTaskDefinition",
-                "ecs:TagResource",
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:CreateTags",
-            ],
-            ["*"],
-            _CREATE,
-        ),
+        statement("PoolRoleTags", ["iam:TagRole"], _ANY_ROLE, _CREATE),
         statement(
             "PoolRolePolicies",
             [
@@ -121,8 +121,6 @@ def _seeder_roles() -> list[Statement]:
                 "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
                 "iam:DeleteRole",
-                "iam:TagRole",
-                "iam:UntagRole",
             ],
             _ANY_ROLE,
             _OWNED,
@@ -146,6 +144,18 @@ def _seeder_runtime() -> list[Statement]:
     group, and running it (`preview pool refill`)."""
     q = POOL_PREFIX
     return [
+        statement("PoolTaskDefinition", ["ecs:RegisterTaskDefinition"], "*", _CREATE),
+        statement(
+            "PoolTaskDefinitionTags",
+            ["ecs:TagResource"],
+            "arn:aws:ecs:*:*:task-definition/*",
+            {
+                "StringEquals": {
+                    **_CREATE["StringEquals"],
+                    "ecs:CreateAction": "RegisterTaskDefinition",
+                }
+            },
+        ),
         allow(
             [
                 "logs:CreateLogGroup",
@@ -193,9 +203,13 @@ def pool_policy(args: GithubIdentityArgs) -> dict[str, Any]:
     return document(
         [
             *_pool_statements(),
-            *_seeder_roles(),
-            *_seeder_runtime(),
             *state_statements(args, stacks=("pool",), read_stacks=("staging",)),
             *prod_guard(),
         ]
     )
+
+
+def pool_seeder_policy() -> dict[str, Any]:
+    """The reaper's second managed policy: the slots' seeders (one 6,144-character managed
+    policy cannot hold both)."""
+    return document([*_seeder_roles(), *_seeder_runtime(), *prod_guard()])

@@ -89,6 +89,8 @@ class WarmSlot(ConfigModel):
     secret_arn: str = Field(pattern=r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
     index_prefix: str = Field(pattern=r"pool-s[0-9]{4,6}-")
     security_group_id: str = Field(min_length=1, max_length=255)
+    # Its indices were seeded by the pool's seeder (a slot made before seeders has none).
+    seeded: bool = False
 
     @model_validator(mode="after")
     def _same_slot(self) -> WarmSlot:

@@ -100,7 +100,7 @@ def refill(
     try:
         infos = provisioner.apply(sorted(keep + dirty + [s.slot for s in pending]))
     except Exception as exc:  # the stack update failed: what was free stays free
-        result.error = f"{type(exc).__name__}: {exc}"
+        _fail(result, f"{type(exc).__name__}: {exc}")
         return result
     result.created = _activate(store, provisioner, pending, infos, now, staging_deployed_at, result)
     for s in retiring:
@@ -112,8 +112,12 @@ def refill(
 def _cleaned(provisioner: Provisioner, s: Slot, result: RefillResult) -> bool:
     error = provisioner.clean(s)
     if error:
-        result.error = f"cleaning the indices of {s.slot} failed: {error}"
+        _fail(result, f"cleaning the indices of {s.slot} failed: {error}")
     return not error
+
+
+def _fail(result: RefillResult, error: str) -> None:
+    result.error = "; ".join(e for e in (result.error, error) if e)
 
 
 def refresh(
@@ -136,15 +140,17 @@ def refresh(
         if not store.create(Slot(sid, "provisioning", created_at=now)):
             continue
         fresh = Slot(sid, "provisioning", created_at=now)
-        holding = [s.slot for s in slots if s.state in ("free", "claimed", "retiring")]
+        # Every slot the stack holds stays, a half-made (provisioning) one included.
+        holding = [s.slot for s in slots]
         try:
             infos = provisioner.apply(sorted([*holding, sid]))
         except Exception as exc:
-            result.error = f"{type(exc).__name__}: {exc}"
+            _fail(result, f"{type(exc).__name__}: {exc}")
             return result
-        result.created += _activate(
-            store, provisioner, [fresh], infos, now, staging_deployed_at, result
-        )
+        made = _activate(store, provisioner, [fresh], infos, now, staging_deployed_at, result)
+        result.created += made
+        if not made:
+            return result  # its seed failed: the stale slot stays free until one succeeds
         # Only a slot still free is retired; one claimed meanwhile stays with its PR and is
         # retired on release like any other.
         if not retire(store, old, Expect("free", created_at=old.created_at)):
@@ -154,7 +160,7 @@ def refresh(
         try:
             provisioner.apply(sorted(s for s in [*holding, sid] if s != old.slot))
         except Exception as exc:
-            result.error = f"{type(exc).__name__}: {exc}"
+            _fail(result, f"{type(exc).__name__}: {exc}")
             return result
         if store.delete(old.slot, Expect("retiring")):
             result.refreshed.append(old.slot)
@@ -179,7 +185,7 @@ def _activate(
             continue
         error = provisioner.seed(s.slot, info)
         if error:
-            result.error = f"seeding {s.slot} failed: {error}"
+            _fail(result, f"seeding {s.slot} failed: {error}")
             continue
         values = {
             "state": "free",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts.constants import CLEANUP_INPUT
-from contracts.errors import UsageError
+from contracts.errors import PreviewError, UsageError
 from preview.pool.refill import PoolPolicy, SlotInfo
 from preview.pool.store import Slot
 
@@ -46,7 +46,10 @@ class PoolStack:
         if self.machines is None or not machine:
             return f"no seeder to {what} {slot} with (is the pool stack up to date?)"
         self.out(f"{slot}: {what}ing its search indices ({machine})")
-        result = self.machines.run(machine, f"{what}-{slot}-{time.time_ns()}", payload, logs)
+        try:
+            result = self.machines.run(machine, f"{what}-{slot}-{time.time_ns()}", payload, logs)
+        except PreviewError as exc:  # one slot's seeder, not the whole refill
+            return exc.message
         return "" if result.passed else f"{result.status}: {result.detail}"
 
     def config(self, slots: Sequence[str]) -> dict[str, Any]:

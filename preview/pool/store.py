@@ -40,7 +40,7 @@ class Slot:
     claimed_at: int | None = None
     lease_expires_at: int | None = None
 
-    def warm_config(self) -> dict[str, str]:
+    def warm_config(self) -> dict[str, str | bool]:
         """What a pr-<N> stack needs to use this slot (stack config key `warmSlot`)."""
         return {
             "slot": self.slot,
@@ -49,6 +49,8 @@ class Slot:
             "secretArn": self.secret_arn,
             "indexPrefix": self.index_prefix,
             "securityGroupId": self.security_group_id,
+            # Seeded by its seeder before it turned free (slots made before seeders were not).
+            "seeded": bool(self.seed_machine_arn),
         }
 
 

@@ -147,17 +147,20 @@ SAMPLE_SLOT = {
     "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-s0001-synth",
     "indexPrefix": "pool-s0001-",
     "securityGroupId": "sg-0synthpoolclients",
+    "seeded": True,
 }
 
 
-def _ready(stack: str, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
+def _ready(
+    stack: str, config: Mapping[str, Any], path: Any, outputs: Mapping[str, Any]
+) -> dict[str, Any]:
     """Both paths of a new preview: the cold one is this synth (the stack clones staging); the
     warm one synthesizes the same config with a claimed slot, which owns no clone."""
     from contracts.outputs import PreviewOut
     from preview.synth.timing import critical_path, time_to_ready
 
     if config.get("warmSlot"):
-        seeded = _synthesize(stack, config).outputs.get(PreviewOut.PRE_SEEDED) is True
+        seeded = outputs.get(PreviewOut.PRE_SEEDED) is True
         return {"warm": time_to_ready(path, "warm", pre_seeded=seeded)}
     warm = _synthesize(stack, {**config, "warmSlot": SAMPLE_SLOT})
     seeded = warm.outputs.get(PreviewOut.PRE_SEEDED) is True
@@ -240,6 +243,6 @@ def synth_report(
         naive=naive_result() if naive_result else None,
         secrets=configfile.secret_values(config),
         notes=notes,
-        ready=_ready(stack, config, path) if ready and sid.is_preview else {},
+        ready=_ready(stack, config, path, synth.outputs) if ready and sid.is_preview else {},
         pool=_pool_cost(region, notes) if sid.kind in ("preview", "pool") else None,
     )

@@ -57,6 +57,7 @@ WARM_SLOT = {
     "secretArn": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-{SLOT}-XyZ",
     "indexPrefix": f"pool-{SLOT}-",
     "securityGroupId": f"sg-0pool{SLOT}",
+    "seeded": True,
 }
 REFERENCE_APP = ["python", "-m", "examples.app"]
 DOCS = REPO / "docs" / "internals.md"
@@ -307,10 +308,16 @@ def test_a_preview_cannot_reach_another_previews_indices(
 
 
 def _normal(text: str) -> str:
-    """Stable text for the docs: PR numbers and index versions replaced by placeholders."""
+    """Stable text for the docs: PR numbers, slot ids and index versions replaced by
+    placeholders."""
     text = re.sub(r"pr-\d+-", "pr-<N>-", text)
+    text = re.sub(r"pool-s\d{4,6}-", "pool-<slot>-", text)
     text = re.sub(r"-\d{20}", "-<version>", text)
-    return re.sub(r"(pr-<N>-\w+-<version>)(,pr-<N>-\w+(-<version>)?)+", r"\1,…", text)
+    return re.sub(
+        r"((?:pr-<N>|pool-<slot>)-\w+-<version>)(,(?:pr-<N>|pool-<slot>)-\w+(-<version>)?)+",
+        r"\1,…",
+        text,
+    )
 
 
 def _kind(r: Recorded) -> str:
@@ -333,7 +340,7 @@ def table_rows(decisions: list[tuple[Recorded, Request, Decision]]) -> list[tupl
     domains: dict[tuple[str, ...], set[str]] = {}
     for r, q, d in decisions:
         key = (
-            f"{_kind(r)} `{r.caller.role}`",
+            f"{_kind(r)} `{re.sub(r'^pool-s[0-9]+-', 'pool-<slot>-', r.caller.role)}`",
             _via(r),
             es_action(q.method),
             f"`{_normal(q.path)}`",

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from components.bootstrap import GithubIdentityArgs, pool_policy, preview_policy
+from components.bootstrap import (
+    GithubIdentityArgs,
+    pool_policy,
+    pool_seeder_policy,
+    preview_policy,
+)
 from preview.synth.harness import ACCOUNT, REGION
 from tests.authz.iam_eval import allowed
 from tests.bootstrap.conftest import Build
@@ -64,12 +69,13 @@ def test_the_reaper_role_carries_the_pool_policy(build: Build) -> None:
         for a in mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == "pp-github-reaper"
     ]
-    assert [a.inputs["policyArn"] for a in attached] == [
-        f"arn:aws:iam::{ACCOUNT}:policy/pp-pool-maintenance"
+    assert sorted(a.inputs["policyArn"] for a in attached) == [
+        f"arn:aws:iam::{ACCOUNT}:policy/pp-pool-maintenance",
+        f"arn:aws:iam::{ACCOUNT}:policy/pp-pool-seeders",
     ]
 
 
-def test_the_pool_policy_fits_the_managed_policy_quota() -> None:
+def test_the_pool_policies_fit_the_managed_policy_quota() -> None:
     """IAM refuses a managed policy over 6,144 characters (whitespace not counted)."""
     import json
 
@@ -79,4 +85,71 @@ def test_the_pool_policy_fits_the_managed_policy_quota() -> None:
         state_bucket="b" * 63,
         secrets_kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{'a' * 36}",
     )
-    assert len(json.dumps(pool_policy(longest), separators=(",", ":"))) <= 6_144
+    for doc in (pool_policy(longest), pool_seeder_policy()):
+        assert len(json.dumps(doc, separators=(",", ":"))) <= 6_144
+
+
+SEEDERS = pool_seeder_policy()
+STAGING_SG = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-search"
+
+
+@pytest.mark.parametrize("policy", [POOL, SEEDERS], ids=["pool", "seeders"])
+def test_the_reaper_cannot_adopt_another_stacks_group_as_the_pools(policy: dict) -> None:
+    """Tagging `environment=pool` is allowed only while creating the group or rule: re-tagging
+    staging's search group would let PoolSgChange revoke its rules and delete it."""
+    tags = {"environment": "pool"}
+    assert not allowed(policy, "ec2:CreateTags", STAGING_SG, request_tags=tags)
+    assert not allowed(
+        policy,
+        "ec2:CreateTags",
+        STAGING_SG,
+        request_tags=tags,
+        resource_tags={"environment": "staging"},
+        ec2__CreateAction="CreateTags",
+    )
+
+
+def test_the_reaper_tags_what_it_creates_for_the_pool() -> None:
+    tags = {"environment": "pool"}
+    rule = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group-rule/sgr-1"
+    assert allowed(
+        SEEDERS,
+        "ec2:CreateTags",
+        rule,
+        request_tags=tags,
+        ec2__CreateAction="AuthorizeSecurityGroupIngress",
+    ) or allowed(
+        POOL,
+        "ec2:CreateTags",
+        rule,
+        request_tags=tags,
+        ec2__CreateAction="AuthorizeSecurityGroupIngress",
+    )
+    assert allowed(
+        POOL,
+        "ec2:CreateTags",
+        STAGING_SG,
+        request_tags=tags,
+        ec2__CreateAction="CreateSecurityGroup",
+    )
+
+
+def test_a_seeder_role_may_be_passed_only_to_ecs_tasks() -> None:
+    from components.bootstrap_policies import boundary_policy
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/pool-s0001-seed-task-1a2b3c"
+    pool_role = {"environment": "pool"}
+    assert allowed(
+        boundary_policy(),
+        "iam:PassRole",
+        role,
+        resource_tags=pool_role,
+        iam__PassedToService="ecs-tasks.amazonaws.com",
+    )
+    assert not allowed(
+        boundary_policy(),
+        "iam:PassRole",
+        role,
+        resource_tags=pool_role,
+        iam__PassedToService="lambda.amazonaws.com",
+    )

@@ -169,8 +169,11 @@ class FakeAutomation:
         if "rulePriority" in config:
             st.outputs["rulePriority"] = int(config["rulePriority"])
         if "warmSlot" in config:
-            # The program's answer for a slot of staging's domain (tests/infra/test_warm_preview).
-            st.outputs["searchPreSeeded"] = True
+            # The program's own answer (stacks/preview.py), from the config it would get.
+            from components.config import load
+            from stacks.preview import pre_seeded
+
+            st.outputs["searchPreSeeded"] = pre_seeded(load(stack, config))  # type: ignore[arg-type]
         st.last_update = self.clock.now()
         st.updates += 1
         on_output(f"Updating ({stack}): sha {st.config.get('sha')}")

@@ -20,6 +20,7 @@ SLOT = {
     "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-s0042-XyZ",
     "indexPrefix": "pool-s0042-",
     "securityGroupId": "sg-0pools0042clients",
+    "seeded": True,
 }
 
 
@@ -78,12 +79,17 @@ def test_the_warm_preview_uses_the_slots_pre_seeded_indices(warm: Synth) -> None
 
 @pytest.mark.parametrize(
     "extra",
-    [{"toolsImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/t:pr"}, {"search": "dedicated"}],
+    [
+        {"toolsImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/t:pr"},
+        {"search": "dedicated"},
+        # A slot made before slots had seeders: nothing in its indices.
+        {"warmSlot": {**SLOT, "seeded": False}},
+    ],
 )
 def test_a_warm_preview_that_cannot_use_the_slots_indices_seeds_its_own(extra: Any) -> None:
-    """Its own tools image (maybe another search spec) or its own domain: its own `pr-<N>-`
-    indices, seeded on the first run as on the cold path."""
-    synth = synthesize("pr-12", preview_config(warmSlot=SLOT, **extra))
+    """Its own tools image (maybe another search spec), its own domain, or a slot never
+    seeded: its own `pr-<N>-` indices, seeded on the first run as on the cold path."""
+    synth = synthesize("pr-12", preview_config(**{"warmSlot": SLOT, **extra}))
     assert synth.outputs["indexPrefix"] == "pr-12-"
     assert synth.outputs["searchPreSeeded"] is False
 

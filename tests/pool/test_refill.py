@@ -224,3 +224,21 @@ def test_status_rows_show_who_holds_what(store: DynamoClaims) -> None:
     header, rows = pool.rows(store.scan(), NOW + 60)
     assert header[:3] == ["SLOT", "STATE", "CLAIMED BY"]
     assert rows == [("s0001", "claimed", "pr-12 (run run-7)", "2h01m", "29m", "")]
+
+
+def test_a_refresh_whose_fresh_slot_fails_to_seed_keeps_the_stale_one(
+    store: DynamoClaims, policy: PoolPolicy
+) -> None:
+    """A stale slot with data beats no slot: it stays free until its successor is seeded, and
+    the half-made successor stays in the stack for the next refill to finish."""
+    stack = StackDouble(store, policy)
+    pool.refill(store, stack, policy, NOW)
+    stack.fail_seed = {"s0004"}
+    result = pool.refresh(store, stack, policy, NOW + DAY)
+    assert "seeding s0004 failed" in result.error and result.refreshed == []
+    states = {s.slot: s.state for s in store.scan()}
+    assert states == {"s0001": "free", "s0002": "free", "s0003": "free", "s0004": "provisioning"}
+    assert "s0004" in stack.held
+    again = pool.refresh(store, stack, policy, NOW + DAY + 60)
+    assert not again.error and again.created[0] == "s0004"
+    assert sum(1 for s in store.scan() if s.state == "free") >= policy.size

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _slot(sid: str, created_at: int) -> Slot:
+def _slot(sid: str, created_at: int, *, seeded: bool = True) -> Slot:
     return Slot(
         sid,
         "free",
@@ -32,6 +32,11 @@ def _slot(sid: str, created_at: int) -> Slot:
         secret_arn=f"arn:aws:secretsmanager:us-east-1:123456789012:secret:pp-pool-{sid}-a",
         index_prefix=f"pool-{sid}-",
         security_group_id=f"sg-{sid}",
+        seed_machine_arn=(
+            f"arn:aws:states:us-east-1:123456789012:stateMachine:pp-pool-{sid}-seed"
+            if seeded
+            else ""
+        ),
     )
 
 
@@ -65,10 +70,10 @@ class World:
     def now(self) -> int:
         return int(self.clock.now().timestamp())
 
-    def fill(self, *ids: str) -> None:
+    def fill(self, *ids: str, seeded: bool = True) -> None:
         assert self.store is not None
         for sid in ids:
-            assert self.store.create(_slot(sid, self.now))
+            assert self.store.create(_slot(sid, self.now, seeded=seeded))
 
     def warm_slot(self, pr: int) -> dict[str, Any] | None:
         raw = self.automation.stacks[f"pr-{pr}"].config.get("warmSlot")
@@ -109,6 +114,17 @@ def test_only_a_new_warm_previews_first_smoke_run_skips_seeding(world: World) ->
     up(world.deps, 2, SHA)  # the pool is empty now: cold
     payloads = [payload for _, _, payload in smoke.runs]
     assert [p.get("seeded") for p in payloads] == [True, None, None]
+
+
+def test_a_slot_made_before_seeders_is_seeded_by_the_preview(world: World) -> None:
+    """Its indices were never filled: the preview uses its own and seeds them."""
+    smoke = world.deps.smoke
+    assert isinstance(smoke, FakeSmoke)
+    world.fill("s0001", seeded=False)
+    up(world.deps, 1, SHA)
+    slot = world.warm_slot(1)
+    assert slot is not None and slot["seeded"] is False
+    assert "seeded" not in smoke.runs[0][2]
 
 
 def test_an_empty_pool_takes_the_cold_path_and_says_why(world: World) -> None:
