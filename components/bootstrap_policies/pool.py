@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 from components.bootstrap_policies.statements import (
     BOUNDARY_NAME,
     POOL_PREFIX,
+    ROLE_READ_DELETE,
     Statement,
     allow,
     document,
     prod_guard,
     rds_clone,
     rds_manage,
+    state_machines,
     state_statements,
     statement,
 )
@@ -114,14 +116,7 @@ def _seeder_roles() -> list[Statement]:
         ),
         statement(
             "PoolRoles",
-            [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-                "iam:DeleteRole",
-            ],
+            list(ROLE_READ_DELETE),
             _ANY_ROLE,
             _OWNED,
         ),
@@ -173,25 +168,8 @@ def _seeder_runtime() -> list[Statement]:
             [f"arn:aws:logs:*:*:log-group:/{PROJECT}/pool/*:log-stream:*"],
             "PoolSeedLogs",
         ),
-        allow(
-            [
-                "states:CreateStateMachine",
-                "states:UpdateStateMachine",
-                "states:DeleteStateMachine",
-                "states:DescribeStateMachine",
-                "states:ListStateMachineVersions",
-                "states:TagResource",
-                "states:UntagResource",
-                "states:ListTagsForResource",
-                "states:StartExecution",
-            ],
-            [f"arn:aws:states:*:*:stateMachine:{q}*"],
-            "PoolSeeders",
-        ),
-        allow(
-            ["states:DescribeExecution", "states:StopExecution"],
-            [f"arn:aws:states:*:*:execution:{q}*:*"],
-            "PoolSeedRuns",
+        *state_machines(
+            q, ("PoolSeeders", "PoolSeedRuns"), ("states:DescribeExecution", "states:StopExecution")
         ),
     ]
 

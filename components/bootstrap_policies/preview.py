@@ -19,6 +19,7 @@ from components.bootstrap_policies.statements import (
     prod_guard,
     rds_clone,
     rds_manage,
+    state_machines,
     state_statements,
     statement,
     tagged_change,
@@ -257,25 +258,10 @@ def _logs_and_smoke_gate() -> list[Statement]:
             [f"arn:aws:lambda:*:*:function:{p}*"],
             "Lambda",
         ),
-        allow(
-            [
-                "states:CreateStateMachine",
-                "states:UpdateStateMachine",
-                "states:DeleteStateMachine",
-                "states:DescribeStateMachine",
-                "states:ListStateMachineVersions",
-                "states:TagResource",
-                "states:UntagResource",
-                "states:ListTagsForResource",
-                "states:StartExecution",
-            ],
-            [f"arn:aws:states:*:*:stateMachine:{p}*"],
-            "StateMachine",
-        ),
-        allow(
-            ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"],
-            [f"arn:aws:states:*:*:execution:{p}*:*"],
-            "StateMachineExecutions",
+        *state_machines(
+            p,
+            ("StateMachine", "StateMachineExecutions"),
+            ("states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"),
         ),
     ]
 

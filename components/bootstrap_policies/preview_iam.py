@@ -6,6 +6,7 @@ from typing import Any
 
 from components.bootstrap_policies.statements import (
     ATTACHABLE_POLICIES,
+    ROLE_READ_DELETE,
     Statement,
     statement,
     tagged_change,
@@ -62,16 +63,7 @@ def iam_role_statements(boundary_arn: Any) -> list[Statement]:
             effect="Deny",
         ),
         tagged_change(
-            [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-                "iam:DeleteRole",
-                "iam:TagRole",
-                "iam:UntagRole",
-            ],
+            [*ROLE_READ_DELETE, "iam:TagRole", "iam:UntagRole"],
             [_ANY_ROLE],
             "IamManagePreviewRoles",
         ),

@@ -41,6 +41,18 @@ RDS_MANAGE_ACTIONS = (
 )
 
 
+# What a stack's deployer needs to read and delete the roles it made (Pulumi reads a role's
+# policies and instance profiles before DeleteRole).
+ROLE_READ_DELETE = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:DeleteRole",
+)
+
+
 def document(statements: list[Statement]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -204,3 +216,26 @@ def state_statements(
             )
         )
     return out
+
+
+def state_machines(prefix: str, sids: tuple[str, str], runs: tuple[str, ...]) -> list[Statement]:
+    """State machines named `<prefix>*`: deploy them and start them; `runs` on their
+    executions."""
+    return [
+        allow(
+            [
+                "states:CreateStateMachine",
+                "states:UpdateStateMachine",
+                "states:DeleteStateMachine",
+                "states:DescribeStateMachine",
+                "states:ListStateMachineVersions",
+                "states:TagResource",
+                "states:UntagResource",
+                "states:ListTagsForResource",
+                "states:StartExecution",
+            ],
+            [f"arn:aws:states:*:*:stateMachine:{prefix}*"],
+            sids[0],
+        ),
+        allow(list(runs), [f"arn:aws:states:*:*:execution:{prefix}*:*"], sids[1]),
+    ]

@@ -97,10 +97,8 @@ def refill(
     # A slot whose indices could not be deleted stays in the stack (and retiring) for the
     # next refill: destroying it first would orphan them.
     dirty = [s.slot for s in retiring if _cleaned(provisioner, s, result) is False]
-    try:
-        infos = provisioner.apply(sorted(keep + dirty + [s.slot for s in pending]))
-    except Exception as exc:  # the stack update failed: what was free stays free
-        _fail(result, f"{type(exc).__name__}: {exc}")
+    infos = _apply(provisioner, keep + dirty + [s.slot for s in pending], result)
+    if infos is None:  # the stack update failed: what was free stays free
         return result
     result.created = _activate(store, provisioner, pending, infos, now, staging_deployed_at, result)
     for s in retiring:
@@ -114,6 +112,17 @@ def _cleaned(provisioner: Provisioner, s: Slot, result: RefillResult) -> bool:
     if error:
         _fail(result, f"cleaning the indices of {s.slot} failed: {error}")
     return not error
+
+
+def _apply(
+    provisioner: Provisioner, slots: Sequence[str], result: RefillResult
+) -> dict[str, SlotInfo] | None:
+    """One stack update to exactly `slots`; None (and the error in `result`) when it failed."""
+    try:
+        return provisioner.apply(sorted(slots))
+    except Exception as exc:  # a failed `pulumi up` is reported, never raised
+        _fail(result, f"{type(exc).__name__}: {exc}")
+        return None
 
 
 def _fail(result: RefillResult, error: str) -> None:
@@ -142,10 +151,8 @@ def refresh(
         fresh = Slot(sid, "provisioning", created_at=now)
         # Every slot the stack holds stays, a half-made (provisioning) one included.
         holding = [s.slot for s in slots]
-        try:
-            infos = provisioner.apply(sorted([*holding, sid]))
-        except Exception as exc:
-            _fail(result, f"{type(exc).__name__}: {exc}")
+        infos = _apply(provisioner, [*holding, sid], result)
+        if infos is None:
             return result
         made = _activate(store, provisioner, [fresh], infos, now, staging_deployed_at, result)
         result.created += made
@@ -157,10 +164,7 @@ def refresh(
             continue
         if not _cleaned(provisioner, old, result):
             return result  # retiring: the next refill cleans and destroys it
-        try:
-            provisioner.apply(sorted(s for s in [*holding, sid] if s != old.slot))
-        except Exception as exc:
-            _fail(result, f"{type(exc).__name__}: {exc}")
+        if _apply(provisioner, [s for s in [*holding, sid] if s != old.slot], result) is None:
             return result
         if store.delete(old.slot, Expect("retiring")):
             result.refreshed.append(old.slot)
