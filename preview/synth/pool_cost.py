@@ -56,7 +56,7 @@ def pool_idle_cost(
             "aws:rds/clusterInstance:ClusterInstance",
             round(acu * factor, 4),
             f"paused at 0 ACU; awake {awake_h * 60:.0f} min per {max_age_hours:g} h lifetime "
-            f"(idle after creation until auto-pause) at {p.AURORA_AWAKE_ACU} ACU "
+            f"(from creation through its seed until auto-pause) at {p.AURORA_AWAKE_ACU} ACU "
             f"x ${p.AURORA_ACU_HOUR}/ACU-h",
         ),
         CostLine(
