@@ -97,13 +97,13 @@ def _context(cfg: cfgmod.PreviewConfig, stack: str) -> _Ctx:
         stack=stack,
         tags=tagging.preview_tags(cfg.pr, cfg.sha, cfg.expires_at_iso, cfg.branch),
         region=runtime.region(),
-        prefix=_index_prefix(cfg),
+        prefix=index_prefix(cfg),
         staging=pulumi.StackReference("staging", stack_name=cfg.staging_stack),
         boundary=f"arn:aws:iam::{runtime.aws_account()}:policy/{BOUNDARY_NAME}",
     )
 
 
-def _index_prefix(cfg: cfgmod.PreviewConfig) -> str:
+def index_prefix(cfg: cfgmod.PreviewConfig) -> str:
     """The PR's own `pr-<N>-`, or on the warm path with staging's search the slot's indices,
     which the pool seeded ahead of time (the slot's clone holds the same data)."""
     if pre_seeded(cfg) and cfg.warm_slot is not None:

@@ -171,9 +171,11 @@ class FakeAutomation:
         if "warmSlot" in config:
             # The program's own answer (stacks/preview.py), from the config it would get.
             from components.config import load
-            from stacks.preview import pre_seeded
+            from stacks.preview import index_prefix, pre_seeded
 
-            st.outputs["searchPreSeeded"] = pre_seeded(load(stack, config))  # type: ignore[arg-type]
+            cfg: Any = load(stack, config)
+            st.outputs["searchPreSeeded"] = pre_seeded(cfg)
+            st.outputs["indexPrefix"] = index_prefix(cfg)
         st.last_update = self.clock.now()
         st.updates += 1
         on_output(f"Updating ({stack}): sha {st.config.get('sha')}")

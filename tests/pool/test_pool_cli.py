@@ -148,3 +148,26 @@ def test_ls_lists_the_slots_under_the_previews(
     code, out, err = run(capsys, "ls")
     assert code == 0, err
     assert "Warm pool" in out and "s0004" in out and "pr-8 (run run-3)" in out
+
+
+def test_a_seeder_aws_refuses_to_run_fails_only_its_slot(store: DynamoClaims) -> None:
+    """A seeder whose state machine cannot be started (deleted, throttled) is that slot's
+    failure: the other slots still turn free, and the refill reports which slot and why."""
+    from contracts.errors import UnavailableError
+
+    class Refusing(Machines):
+        def run(self, arn: str, name: str, payload: Mapping[str, Any], logs: str = "") -> Any:
+            if "s0001" in arn:
+                raise UnavailableError(
+                    "AWS failed to start the smoke state machine: StateMachineDoesNotExist",
+                    hint="re-run later",
+                )
+            return super().run(arn, name, payload, logs)
+
+    stack = PoolStack(
+        HarnessAutomation(), REPO / "Pulumi.pool.yaml", "pool", lambda line: None, Refusing()
+    )
+    result = pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW)
+    assert result.created == ["s0002"]
+    assert "seeding s0001 failed: AWS failed to start" in result.error
+    assert {s.slot: s.state for s in store.scan()} == {"s0001": "provisioning", "s0002": "free"}

@@ -127,6 +127,21 @@ def test_a_slot_made_before_seeders_is_seeded_by_the_preview(world: World) -> No
     assert "seeded" not in smoke.runs[0][2]
 
 
+def test_a_failed_index_cleanup_names_the_slots_indices(world: World) -> None:
+    """A warm preview's indices are its slot's: the teardown warning (and its fix) says so."""
+    from dataclasses import replace
+
+    from contracts.errors import UnavailableError
+
+    world.fill("s0001")
+    up(world.deps, 1, SHA)
+    failing = FakeIndices(fail=UnavailableError("cleanup task exited with code 3", hint="x"))
+    result = down(replace(world.deps, indices=failing), 1)
+    (warning,) = result.warnings
+    assert "search indices pool-s0001-* were not deleted" in warning
+    assert "--prefix pool-s0001-" in warning
+
+
 def test_an_empty_pool_takes_the_cold_path_and_says_why(world: World) -> None:
     up(world.deps, 1, SHA)
     assert world.warm_slot(1) is None
