@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components import tags as tagging
+from components.security import ANY_EGRESS
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 }
                 for port in (80, 443)
             ],
-            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            egress=ANY_EGRESS,
             tags=tagging.named(args.tags, f"{name}-sg"),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -30,6 +30,7 @@ from components import iam, naming
 from components import tags as tagging
 from components.dbclone import DatabaseClone, DatabaseCloneArgs
 from components.search import index_access_policy
+from components.security import ANY_EGRESS, https_from
 from components.smokegate import SmokeGate, SmokeGateArgs
 
 _SLOT = re.compile(r"s[0-9]{4,6}")
@@ -129,16 +130,13 @@ class WarmPool(pulumi.ComponentResource):
         other index."""
         seeding, tags = args.seeding, tagging.pool_tags(slot)
         prefix = slot_index_prefix(slot)
-        aws.vpc.SecurityGroupIngressRule(
+        https_from(
             f"{name}-{slot}-to-search",
-            security_group_id=seeding.search_security_group_id,
-            referenced_security_group_id=clients.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description=f"seeder of pool slot {slot} to search",
-            tags=tags,
-            opts=child,
+            seeding.search_security_group_id,
+            clients.id,
+            tags,
+            child,
+            f"seeder of pool slot {slot} to search",
         )
         role = iam.service_role(
             f"{name}-{slot}-seed-task",
@@ -192,8 +190,7 @@ class WarmPool(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             # Unchanged since slots first had it: EC2 replaces a group whose description changes.
             description=f"tasks of the preview holding pool slot {slot}",
-            # The seeder pulls its image and secret and writes logs through the NAT gateway.
-            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            egress=ANY_EGRESS,  # the seeder's image, secret and logs
             tags=tagging.named(tags, f"{name}-{slot}-clients"),
             opts=child,
         )

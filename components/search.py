@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components import tags as tagging
+from components.security import https_from
 
 
 @dataclass(frozen=True)
@@ -84,19 +85,9 @@ class SearchDomain(pulumi.ComponentResource):
             tags=tagging.named(args.tags, f"{name}-sg"),
             opts=child,
         )
-        # Standalone rules, not inline `ingress`: inline rules are authoritative and the next
-        # `up` of staging would delete the rules each preview adds for its own tasks.
+        # Standalone rules (https_from): the next `up` of staging keeps each preview's own.
         for i, client in enumerate(args.client_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-client-{i}",
-                security_group_id=sg.id,
-                referenced_security_group_id=client,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                tags=args.tags,
-                opts=child,
-            )
+            https_from(f"{name}-from-client-{i}", sg.id, client, args.tags, child)
         subnets = args.subnet_ids[: min(args.instance_count, len(args.subnet_ids))]
         arn = f"arn:aws:es:*:{args.account_id}:domain/{domain_name}/*"
         domain = aws.opensearch.Domain(

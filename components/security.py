@@ -19,6 +19,35 @@ import pulumi_aws as aws
 from components import tags as tagging
 
 MYSQL_PORT = 3306
+HTTPS_PORT = 443
+# Out to anywhere: image pulls, secrets and logs leave through the NAT gateway.
+ANY_EGRESS: list[aws.ec2.SecurityGroupEgressArgsDict] = [
+    {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}
+]
+
+
+def https_from(
+    name: str,
+    security_group_id: pulumi.Input[str],
+    client_group_id: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    description: str | None = None,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """A standalone rule letting `client_group_id` into `security_group_id` on 443. Standalone,
+    not inline: inline rules are authoritative, and the group's own stack would delete the
+    rules other stacks add (OpenSearch groups admit previews and pool seeders this way)."""
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=security_group_id,
+        referenced_security_group_id=client_group_id,
+        ip_protocol="tcp",
+        from_port=HTTPS_PORT,
+        to_port=HTTPS_PORT,
+        description=description,
+        tags=tags,
+        opts=opts,
+    )
 
 
 def mysql_security_group(
@@ -81,21 +110,13 @@ class AppSecurity(pulumi.ComponentResource):
                 }
                 for port in sorted(set(args.ports))
             ],
-            egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            egress=ANY_EGRESS,
             tags=tagging.named(args.tags, f"{name}-tasks"),
             opts=child,
         )
         for role, backend in sorted(args.backend_security_group_ids.items()):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-to-{role}",
-                security_group_id=backend,
-                referenced_security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                description=f"{name} tasks to {role}",
-                tags=args.tags,
-                opts=child,
+            https_from(
+                f"{name}-to-{role}", backend, sg.id, args.tags, child, f"{name} tasks to {role}"
             )
         self.task_security_group_id = sg.id
         self.register_outputs({"task_security_group_id": sg.id})
