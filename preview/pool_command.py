@@ -75,9 +75,9 @@ def status(as_json: bool) -> None:
 def _maintain(refresh_stale: bool) -> None:
     from contracts.constants import SEED_TIMEOUT_S
     from contracts.errors import UnavailableError
-    from preview import aws
     from preview import pool as poolmod
     from preview.automation import PulumiAutomation
+    from preview.wiring import state_machines
 
     settings, store, cfg = _context()
     now = _now()
@@ -91,13 +91,8 @@ def _maintain(refresh_stale: bool) -> None:
     deployed = int(staging.last_update.timestamp()) if staging and staging.last_update else 0
     for s in poolmod.expire(store, now):
         _echo(f"{s.slot}: lease of pr-{s.claim_pr} expired; retiring the slot")
-    region = settings.aws_region
     # A seed syncs the whole staging data set: its task's timeout, plus the task's start.
-    machines = aws.StepFunctionsSmoke(
-        aws.client("stepfunctions", region),
-        logs=aws.client("logs", region),
-        timeout_s=SEED_TIMEOUT_S + 300,
-    )
+    machines = state_machines(settings.aws_region, SEED_TIMEOUT_S + 300)
     stack = poolmod.PoolStack(
         automation, settings.pool_template, settings.pool_stack, _echo, machines
     )

@@ -94,12 +94,16 @@ def _reporter(settings: Settings) -> Reporter:
 
 
 def _smoke(settings: Settings) -> SmokeRunner:
+    return state_machines(settings.aws_region, settings.smoke_timeout_s)
+
+
+def state_machines(region: str, timeout_s: float) -> SmokeRunner:
+    """The Step Functions runner (start, wait, read the failed task's log) of the smoke gates
+    and the pool's seeders."""
     from preview import aws
 
     return aws.StepFunctionsSmoke(
-        aws.client("stepfunctions", settings.aws_region),
-        logs=aws.client("logs", settings.aws_region),
-        timeout_s=settings.smoke_timeout_s,
+        aws.client("stepfunctions", region), logs=aws.client("logs", region), timeout_s=timeout_s
     )
 
 
