@@ -88,15 +88,16 @@ def refill(
     pending = [s for s in slots if s.state == "provisioning"]
     missing = max(0, policy.size - len(free) - len(pending))
     for sid in new_slot_ids((s.slot for s in slots), missing):
-        if store.create(Slot(sid, "provisioning", created_at=now)):
-            pending.append(Slot(sid, "provisioning", created_at=now))
+        new = Slot(sid, "provisioning", created_at=now)
+        if store.create(new):
+            pending.append(new)
     retiring = [s for s in slots if s.state == "retiring"]
     keep = [s.slot for s in slots if s.state in ("free", "claimed")]
     if not pending and not retiring:
         return result
     # A slot whose indices could not be deleted stays in the stack (and retiring) for the
     # next refill: destroying it first would orphan them.
-    dirty = [s.slot for s in retiring if _cleaned(provisioner, s, result) is False]
+    dirty = [s.slot for s in retiring if not _cleaned(provisioner, s, result)]
     infos = _apply(provisioner, keep + dirty + [s.slot for s in pending], result)
     if infos is None:  # the stack update failed: what was free stays free
         return result
@@ -146,9 +147,9 @@ def refresh(
             continue
         slots = store.scan()
         (sid,) = new_slot_ids((s.slot for s in slots), 1)
-        if not store.create(Slot(sid, "provisioning", created_at=now)):
-            continue
         fresh = Slot(sid, "provisioning", created_at=now)
+        if not store.create(fresh):
+            continue
         # Every slot the stack holds stays, a half-made (provisioning) one included.
         holding = [s.slot for s in slots]
         infos = _apply(provisioner, [*holding, sid], result)

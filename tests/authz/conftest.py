@@ -263,29 +263,29 @@ def _smoke_scenario(rec: Recorder) -> None:
     """`preview up`'s gate: start the state machine, poll, read the failed task's log; the
     state machine runs the tools tasks and the health Lambda (moto's ASL interpreter). Names
     and tags are the synthesized pr-12 stack's, so the real policies judge real ARNs."""
-    from moto.moto_api import state_manager
-
     from smoke.health import handler as health_handler
     from tests.smoke.conftest import SHA, health_server
     from tests.smoke.moto_gate import tools_and_health
-    from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
+    from tests.smoke.moto_shims import (
+        container_exit_codes,
+        ecs_sync_casing,
+        immediate_ecs_tasks,
+        lambda_runtime,
+    )
 
     world, machine_name = _pr12_gate_world()
     exit_codes: dict[str, int] = {}
-    state_manager.set_transition("ecs::task", {"progression": "immediate"})
-    try:
-        with (
-            health_server() as (url, _),
-            _moto(),
-            ecs_sync_casing(),
-            container_exit_codes(lambda cmd, env, arn: exit_codes.get(cmd[0] if cmd else "", 0)),
-            lambda_runtime(health_handler),
-        ):
-            targets, machine_role = tools_and_health(url, f"{url}/healthz", SHA, world)
-            machine = _smoke_machine(machine_name, targets, machine_role, world.tags)
-            _run_gate(rec, machine, world.log_group, exit_codes)
-    finally:
-        state_manager.unset_transition("ecs::task")
+    with (
+        immediate_ecs_tasks(),
+        health_server() as (url, _),
+        _moto(),
+        ecs_sync_casing(),
+        container_exit_codes(lambda cmd, env, arn: exit_codes.get(cmd[0] if cmd else "", 0)),
+        lambda_runtime(health_handler),
+    ):
+        targets, machine_role = tools_and_health(url, f"{url}/healthz", SHA, world)
+        machine = _smoke_machine(machine_name, targets, machine_role, world.tags)
+        _run_gate(rec, machine, world.log_group, exit_codes)
 
 
 def _pr12_gate_world() -> tuple[GateWorld, str]:
@@ -323,16 +323,21 @@ def _smoke_machine(name: str, targets: SmokeTargets, role: str, tags: dict[str, 
     return arn
 
 
-def _run_gate(rec: Recorder, machine: str, log_group: str, exit_codes: dict[str, int]) -> None:
-    """As the preview role: one run that passes, then one whose smoke task exits 1."""
+def sfn_runner() -> Any:
+    """The real Step Functions adapter against moto, polling fast."""
     from preview import aws
 
-    smoke = aws.StepFunctionsSmoke(
+    return aws.StepFunctionsSmoke(
         aws.client("stepfunctions", REGION),
         timeout_s=120,
         logs=aws.client("logs", REGION),
         poll_s=0.1,
     )
+
+
+def _run_gate(rec: Recorder, machine: str, log_group: str, exit_codes: dict[str, int]) -> None:
+    """As the preview role: one run that passes, then one whose smoke task exits 1."""
+    smoke = sfn_runner()
     with rec.acting(PREVIEW):
         ok = smoke.run(machine, "pr-12-ok", {}, log_group)
     assert ok.status == "SUCCEEDED", ok

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from tests.authz.conftest import PREVIEW, REAPER, REGION, _moto, _smoke_machine
+from tests.authz.conftest import PREVIEW, REAPER, REGION, _moto, _smoke_machine, sfn_runner
 from tests.authz.recorder import Recorder
 
 if TYPE_CHECKING:
@@ -22,42 +22,36 @@ def pool_scenario(rec: Recorder) -> None:
     moto's ASL interpreter; the table is the one Pulumi.pool.yaml names."""
     from dataclasses import replace
 
-    from moto.moto_api import state_manager
-
     from preview import aws, pool
     from tests.authz.principals import POOL_SEEDER
     from tests.cli.conftest import REPO_ROOT
     from tests.smoke.moto_gate import tools_and_health
-    from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing
+    from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, immediate_ecs_tasks
 
     world, name, table = _pool_seeder_world()
-    state_manager.set_transition("ecs::task", {"progression": "immediate"})
-    try:
-        with _moto(), ecs_sync_casing(), container_exit_codes(lambda cmd, env, arn: 0):
-            boto3.client("dynamodb", REGION).create_table(
-                TableName=table, **pool.DynamoClaims.key_schema()
-            )
-            gate, role = tools_and_health("https://unused", "https://unused/h", "0" * 40, world)
-            seeder = replace(
-                gate, health_function_arn=None, base_url=None, health_url=None, expected_sha=None
-            )
-            machine = _smoke_machine(name, seeder, role, world.tags)
-            store = pool.DynamoClaims(aws.client("dynamodb", REGION), table)
-            stack = pool.PoolStack(
-                _OneSlotStack(machine, world.log_group),
-                REPO_ROOT / "Pulumi.pool.yaml",
-                "pool",
-                lambda line: None,
-                aws.StepFunctionsSmoke(
-                    aws.client("stepfunctions", REGION),
-                    timeout_s=120,
-                    logs=aws.client("logs", REGION),
-                    poll_s=0.1,
-                ),
-            )
-            _pool_rounds(rec, store, stack, POOL_SEEDER)
-    finally:
-        state_manager.unset_transition("ecs::task")
+    with (
+        immediate_ecs_tasks(),
+        _moto(),
+        ecs_sync_casing(),
+        container_exit_codes(lambda cmd, env, arn: 0),
+    ):
+        boto3.client("dynamodb", REGION).create_table(
+            TableName=table, **pool.DynamoClaims.key_schema()
+        )
+        gate, role = tools_and_health("https://unused", "https://unused/h", "0" * 40, world)
+        seeder = replace(
+            gate, health_function_arn=None, base_url=None, health_url=None, expected_sha=None
+        )
+        machine = _smoke_machine(name, seeder, role, world.tags)
+        store = pool.DynamoClaims(aws.client("dynamodb", REGION), table)
+        stack = pool.PoolStack(
+            _OneSlotStack(machine, world.log_group),
+            REPO_ROOT / "Pulumi.pool.yaml",
+            "pool",
+            lambda line: None,
+            sfn_runner(),
+        )
+        _pool_rounds(rec, store, stack, POOL_SEEDER)
 
 
 def _pool_rounds(rec: Recorder, store: Any, stack: Any, seeder: str) -> None:

@@ -113,12 +113,6 @@ def test_the_reaper_tags_what_it_creates_for_the_pool() -> None:
     tags = {"environment": "pool"}
     rule = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group-rule/sgr-1"
     assert allowed(
-        SEEDERS,
-        "ec2:CreateTags",
-        rule,
-        request_tags=tags,
-        ec2__CreateAction="AuthorizeSecurityGroupIngress",
-    ) or allowed(
         POOL,
         "ec2:CreateTags",
         rule,

@@ -13,6 +13,7 @@ import yaml
 from preview import pool
 from preview.pool import DynamoClaims, PoolStack, Slot
 from preview.synth.harness import synthesize
+from tests.cli.fakes import FakeSmoke
 from tests.cli_main import run
 from tests.pool.conftest import REGION
 
@@ -84,17 +85,10 @@ def test_an_oversized_pool_is_refused_naming_the_key(
     assert "preview-platform:size" in err and "dbClusterQuota 40" in err
 
 
-class Machines:
-    """The Step Functions adapter, recording which machine ran with what input."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[str, dict[str, Any], str]] = []
-
-    def run(self, arn: str, name: str, payload: Mapping[str, Any], logs: str = "") -> Any:
-        from preview.report import SmokeResult
-
-        self.runs.append((arn, dict(payload), logs))
-        return SmokeResult("SUCCEEDED", execution_arn=f"{arn}:{name}")
+def _runs(machines: FakeSmoke) -> list[tuple[str, dict[str, Any], str]]:
+    """(state machine, input, log group) of each run, in order."""
+    runs = zip(machines.runs, machines.log_groups, strict=True)
+    return [(arn, payload, logs) for (arn, _, payload), logs in runs]
 
 
 def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims) -> None:
@@ -102,12 +96,12 @@ def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims
     own state machine for that slot), and the claims table gets the endpoints, secrets,
     client groups and seeders the program exports for them."""
     automation = HarnessAutomation()
-    machines = Machines()
+    machines = FakeSmoke()
     stack = PoolStack(automation, REPO / "Pulumi.pool.yaml", "pool", lambda line: None, machines)
     result = pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW)
     assert not result.error and result.created == ["s0001", "s0002"]
     outputs = synthesize("pool", automation.configs[0]).outputs["slots"]
-    assert machines.runs == [
+    assert _runs(machines) == [
         (outputs[s]["seedMachineArn"], {}, outputs[s]["seedLogGroupName"])
         for s in ("s0001", "s0002")
     ]
@@ -126,7 +120,7 @@ def test_refill_deploys_the_pool_stack_and_records_its_slots(store: DynamoClaims
     pool.release(store, 5)
     pool.refill(store, stack, pool.PoolPolicy(size=2, max_age_s=86_400), NOW + 60)
     # The released slot's seeder cleaned its indices (cleanup input) before it was dropped.
-    assert machines.runs[2] == (
+    assert _runs(machines)[2] == (
         claimed.seed_machine_arn,
         {"action": "cleanup"},
         claimed.seed_log_group,
@@ -155,7 +149,7 @@ def test_a_seeder_aws_refuses_to_run_fails_only_its_slot(store: DynamoClaims) ->
     failure: the other slots still turn free, and the refill reports which slot and why."""
     from contracts.errors import UnavailableError
 
-    class Refusing(Machines):
+    class Refusing(FakeSmoke):
         def run(self, arn: str, name: str, payload: Mapping[str, Any], logs: str = "") -> Any:
             if "s0001" in arn:
                 raise UnavailableError(

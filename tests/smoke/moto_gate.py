@@ -13,11 +13,15 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
-from moto.moto_api import state_manager
 
 from smoke.definition import SmokeTargets, build_definition
 from smoke.health import handler as health_handler
-from tests.smoke.moto_shims import container_exit_codes, ecs_sync_casing, lambda_runtime
+from tests.smoke.moto_shims import (
+    container_exit_codes,
+    ecs_sync_casing,
+    immediate_ecs_tasks,
+    lambda_runtime,
+)
 
 REGION = "us-east-1"
 
@@ -175,17 +179,13 @@ def deployed_gate(
         "stepfunctions": {"execute_state_machine": True},
         "lambda": {"use_docker": False},
     }
-    # Tasks stop on the first DescribeTasks instead of walking four states, 0.5 s per poll.
-    state_manager.set_transition("ecs::task", {"progression": "immediate"})
-    try:
-        with (
-            mock_aws(config=config),
-            ecs_sync_casing(),
-            container_exit_codes(container),
-            lambda_runtime(health_handler) as events,
-        ):
-            targets, role = tools_and_health(base_url, health_url, expected_sha)
-            sfn, ecs = boto3.client("stepfunctions", REGION), boto3.client("ecs", REGION)
-            yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)
-    finally:
-        state_manager.unset_transition("ecs::task")
+    with (
+        immediate_ecs_tasks(),
+        mock_aws(config=config),
+        ecs_sync_casing(),
+        container_exit_codes(container),
+        lambda_runtime(health_handler) as events,
+    ):
+        targets, role = tools_and_health(base_url, health_url, expected_sha)
+        sfn, ecs = boto3.client("stepfunctions", REGION), boto3.client("ecs", REGION)
+        yield Gate(targets, role, exit_codes, commands, events, sfn, ecs)

@@ -76,6 +76,18 @@ def _normalise_response(
 
 
 @contextmanager
+def immediate_ecs_tasks() -> Iterator[None]:
+    """Tasks stop on the first DescribeTasks instead of walking four states, 0.5 s per poll."""
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
+    try:
+        yield
+    finally:
+        state_manager.unset_transition("ecs::task")
+
+
+@contextmanager
 def ecs_sync_casing() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters)
