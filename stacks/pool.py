@@ -37,7 +37,7 @@ def build(cfg: cfgmod.PoolConfig, stack: str) -> None:
             vpc_id=out(S.VPC_ID),
             seeding=SlotSeeding(
                 cluster_arn=out(S.CLUSTER_ARN),
-                subnet_ids=[out(S.PRIVATE_SUBNET_IDS)[0], out(S.PRIVATE_SUBNET_IDS)[1]],
+                subnet_ids=runtime.two_subnets(out(S.PRIVATE_SUBNET_IDS)),
                 tools_image=out(S.TOOLS_IMAGE),
                 search_domain_arn=out(S.SEARCH_DOMAIN_ARN),
                 search_url=pulumi.Output.concat("https://", out(S.SEARCH_DOMAIN_ENDPOINT)),

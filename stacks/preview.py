@@ -39,8 +39,7 @@ class _Ctx:
         return self.staging.require_output(key)
 
     def private_subnets(self) -> list[pulumi.Input[str]]:
-        private = self.out(S.PRIVATE_SUBNET_IDS)
-        return [private[0], private[1]]
+        return runtime.two_subnets(self.out(S.PRIVATE_SUBNET_IDS))
 
 
 @dataclass(frozen=True)
@@ -131,14 +130,13 @@ def _ingress(ctx: _Ctx, host: pulumi.Output[str]) -> _Ingress:
     from components.loadbalancer import LoadBalancer, LoadBalancerArgs
 
     cert = Certificate("cert", CertificateArgs(host, ctx.out(S.PREVIEW_ZONE_ID), ctx.tags))
-    public_subnets = ctx.out(S.PUBLIC_SUBNET_IDS)
     alb = LoadBalancer(
         "alb",
         LoadBalancerArgs(
             ctx.stack,
             "web",
             ctx.out(S.VPC_ID),
-            [public_subnets[0], public_subnets[1]],
+            runtime.two_subnets(ctx.out(S.PUBLIC_SUBNET_IDS)),
             cert.arn,
             ctx.tags,
         ),

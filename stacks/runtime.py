@@ -55,3 +55,8 @@ def aws_account() -> str:
     import pulumi_aws as aws
 
     return aws.get_caller_identity().account_id
+
+
+def two_subnets(subnet_ids: pulumi.Output[Any]) -> list[pulumi.Input[str]]:
+    """The first two of staging's subnet ids (one per AZ): where a stack on it places tasks."""
+    return [subnet_ids[0], subnet_ids[1]]
